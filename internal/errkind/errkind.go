@@ -1,0 +1,53 @@
+// Package errkind holds the error types that the state machine routes by name.
+//
+// aws-lambda-go reports reflect.TypeOf(err).Name() as the errorType, and Step
+// Functions matches Retry and Catch on it, so these types must be returned
+// outermost (never wrapped with %w) by the handlers.
+package errkind
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ValidationError is bad schedule input. The state machine never retries it.
+type ValidationError struct {
+	Key    string
+	Value  string
+	Reason string
+}
+
+func (e *ValidationError) Error() string {
+	if e.Key == "" {
+		return "invalid input: " + e.Reason
+	}
+	return fmt.Sprintf("invalid input: %s=%s: %s", e.Key, e.Value, e.Reason)
+}
+
+// TransientError is a failure that a later attempt may not hit (throttling
+// that outlasted the SDK's retries, a 5xx, a network error). The state
+// machine retries it with backoff and jitter.
+type TransientError struct {
+	Step string
+	Err  error
+}
+
+func (e *TransientError) Error() string { return e.Step + ": " + e.Err.Error() }
+func (e *TransientError) Unwrap() error  { return e.Err }
+
+// Outermost makes sure a routed error reaches the Lambda runtime as its own
+// type, whatever wrapping happened on the way up.
+func Outermost(err error) error {
+	if err == nil {
+		return nil
+	}
+	var v *ValidationError
+	if errors.As(err, &v) {
+		return v
+	}
+	var t *TransientError
+	if errors.As(err, &t) {
+		return t
+	}
+	return err
+}

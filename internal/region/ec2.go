@@ -1,0 +1,50 @@
+// Package region does one region's share of a run: discover the managed
+// volumes and plan them, create the due snapshots, prune what retention
+// says. The EC2 client comes in through the EC2 interface, so the same code
+// runs against AWS, moto and the fleet simulator.
+package region
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"golang.org/x/time/rate"
+)
+
+// EC2 lists the EC2 calls a region's work makes, with the SDK's signatures.
+type EC2 interface {
+	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+	DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeVolumesOutput, error)
+	DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error)
+	CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, optFns ...func(*ec2.Options)) (*ec2.CreateSnapshotOutput, error)
+	DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, optFns ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error)
+}
+
+var _ EC2 = (*ec2.Client)(nil)
+
+// Limits are client-side token buckets, one per EC2 API bucket, so that a
+// region's concurrent work stays inside what EC2 allows and is rarely
+// throttled. The zero value means no limits.
+type Limits struct {
+	Describe *rate.Limiter
+	Create   *rate.Limiter
+	Delete   *rate.Limiter
+}
+
+// AWSLimits matches EC2's published per-account, per-region buckets
+// (Describe* 100 burst, 20/s; CreateSnapshot and DeleteSnapshot 100, 5/s).
+// factor scales the refill rates, as the local emulation's --ec2-limits does.
+func AWSLimits(factor float64) Limits {
+	return Limits{
+		Describe: rate.NewLimiter(rate.Limit(20*factor), 100),
+		Create:   rate.NewLimiter(rate.Limit(5*factor), 100),
+		Delete:   rate.NewLimiter(rate.Limit(5*factor), 100),
+	}
+}
+
+func wait(ctx context.Context, l *rate.Limiter) error {
+	if l == nil {
+		return nil
+	}
+	return l.Wait(ctx)
+}

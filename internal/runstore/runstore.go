@@ -1,0 +1,87 @@
+// Package runstore keeps what a run decided and did in the run bucket, so
+// that lists which grow with the fleet never travel through the state
+// machine. The objects are also the audit record of each run.
+package runstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// S3 lists the S3 calls the store makes.
+type S3 interface {
+	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+}
+
+var _ S3 = (*s3.Client)(nil)
+
+// Store reads and writes JSON records under runs/<execution>/ in one bucket.
+type Store struct {
+	Client S3
+	Bucket string
+}
+
+// Key names a record of one execution; region may be empty for run-wide ones.
+func Key(execution, region, name string) string {
+	return path.Join("runs", execution, region, name)
+}
+
+// Put writes v as JSON.
+func (s Store) Put(ctx context.Context, key string, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = s.Client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:      aws.String(s.Bucket),
+		Key:         aws.String(key),
+		Body:        bytes.NewReader(body),
+		ContentType: aws.String("application/json"),
+	})
+	if err != nil {
+		return fmt.Errorf("write s3://%s/%s: %w", s.Bucket, key, err)
+	}
+	return nil
+}
+
+// Get reads the JSON record at key into v.
+func (s Store) Get(ctx context.Context, key string, v any) error {
+	out, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
+	if err != nil {
+		return fmt.Errorf("read s3://%s/%s: %w", s.Bucket, key, err)
+	}
+	defer out.Body.Close()
+	body, err := io.ReadAll(out.Body)
+	if err != nil {
+		return fmt.Errorf("read s3://%s/%s: %w", s.Bucket, key, err)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("decode s3://%s/%s: %w", s.Bucket, key, err)
+	}
+	return nil
+}
+
+// List returns the keys under prefix, in S3's (lexical) order.
+func (s Store) List(ctx context.Context, prefix string) ([]string, error) {
+	var keys []string
+	pages := s3.NewListObjectsV2Paginator(s.Client, &s3.ListObjectsV2Input{Bucket: aws.String(s.Bucket), Prefix: aws.String(prefix)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list s3://%s/%s: %w", s.Bucket, prefix, err)
+		}
+		for _, o := range page.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+	}
+	return keys, nil
+}

@@ -1,0 +1,146 @@
+// Package steps holds the Lambda handlers of the state machine. Each is a
+// thin layer over input, fleet, region, runstore and report: it decodes the
+// state, calls the library, records lists in the run bucket and returns a
+// small state. The same handlers run in Lambda and in `snapper local`.
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/snapper/snapper/internal/region"
+	"github.com/snapper/snapper/internal/runstore"
+)
+
+// Run is the validated run-wide input that travels through the state machine.
+type Run struct {
+	Prefix       string    `json:"tag_prefix"`
+	Interval     int64     `json:"interval"`
+	DryRun       bool      `json:"dry_run"`
+	Time         time.Time `json:"time"`
+	Start        time.Time `json:"start"`
+	Execution    string    `json:"execution"`
+	ScheduleName string    `json:"schedule_name"`
+	SNSArn       string    `json:"sns_arn"`
+}
+
+func (r Run) params() region.Params {
+	return region.Params{Prefix: r.Prefix, Interval: r.Interval, Run: r.Time, Execution: r.Execution, DryRun: r.DryRun}
+}
+
+// PlanEvent is the plan step's input: the schedule input as given, and the
+// execution's name and start time from the context object.
+type PlanEvent struct {
+	Input     json.RawMessage `json:"input"`
+	Execution string          `json:"execution"`
+	StartTime string          `json:"start_time"`
+}
+
+// PlanOutput is the run and the regions the Map fans out over.
+type PlanOutput struct {
+	Run     Run      `json:"run"`
+	Regions []string `json:"regions"`
+}
+
+// RegionTask is the state of one Map iteration. The cursors let a region
+// continue in the next invocation where the previous one stopped.
+type RegionTask struct {
+	Run          Run        `json:"run"`
+	Region       string     `json:"region"`
+	Volumes      int        `json:"volumes,omitempty"`
+	CreateCursor int        `json:"create_cursor"`
+	CreateDone   bool       `json:"create_done"`
+	PruneCursor  int        `json:"prune_cursor"`
+	PruneDone    bool       `json:"prune_done"`
+	Error        *TaskError `json:"error,omitempty"`
+}
+
+// TaskError is what a Catch puts in the state (ResultPath $.error).
+type TaskError struct {
+	Error string `json:"Error"`
+	Cause string `json:"Cause"`
+}
+
+// ReportEvent is the report step's input: the run and every region's end state.
+type ReportEvent struct {
+	Run     Run          `json:"run"`
+	Regions []RegionTask `json:"regions"`
+}
+
+// EC2 is what the plan step needs of EC2 besides a region's work.
+type EC2 interface {
+	region.EC2
+	DescribeRegions(ctx context.Context, in *ec2.DescribeRegionsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error)
+}
+
+var _ EC2 = (*ec2.Client)(nil)
+
+// SNS lists the SNS call the report makes.
+type SNS interface {
+	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
+var _ SNS = (*sns.Client)(nil)
+
+// Deps are what the handlers are built from; main.go and the local runner
+// construct them once.
+type Deps struct {
+	// EC2 returns the client for a region.
+	EC2 func(region string) EC2
+	// SNS returns the client for the region of a topic.
+	SNS   func(region string) SNS
+	Store runstore.Store
+	// Region is the deployment's region; SNSArn the template's topic.
+	Region string
+	SNSArn string
+	// Limits returns fresh client-side token buckets for one region's work.
+	Limits      func() region.Limits
+	Concurrency int
+	// Now is the clock for deadlines and report times (the simulator's
+	// clock in scaled runs); the run time never comes from it.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+func (d Deps) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+func (d Deps) limits() region.Limits {
+	if d.Limits == nil {
+		return region.AWSLimits(1)
+	}
+	return d.Limits()
+}
+
+func (d Deps) log(run Run, regionName, step string) *slog.Logger {
+	l := d.Logger
+	if l == nil {
+		l = slog.Default()
+	}
+	return l.With("execution", run.Execution, "region", regionName, "step", step)
+}
+
+// stopAt is when a handler stops taking new work: a margin before the
+// invocation's deadline, so it can record what it did and return a cursor.
+func (d Deps) stopAt(ctx context.Context) time.Time {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return time.Time{}
+	}
+	remaining := time.Until(dl)
+	margin := min(60*time.Second, remaining/5)
+	return d.now().Add(remaining - margin)
+}
+
+func (d Deps) worker(regionName string) region.Worker {
+	return region.Worker{EC2: d.EC2(regionName), Limits: d.limits(), Concurrency: max(d.Concurrency, 1), Now: d.Now}
+}
