@@ -33,7 +33,7 @@ type TransientError struct {
 }
 
 func (e *TransientError) Error() string { return e.Step + ": " + e.Err.Error() }
-func (e *TransientError) Unwrap() error  { return e.Err }
+func (e *TransientError) Unwrap() error { return e.Err }
 
 // Outermost makes sure a routed error reaches the Lambda runtime as its own
 // type, whatever wrapping happened on the way up.

@@ -23,7 +23,7 @@ const (
 // Keys are the tag keys derived from one prefix.
 type Keys struct {
 	Every, Retain, Ignore, Tool, Run, Execution string
-	Prefix                                       string
+	Prefix                                      string
 }
 
 // KeysFor derives the tag keys of prefix p.

@@ -52,7 +52,7 @@ type PlanOutput struct {
 type RegionTask struct {
 	Run          Run        `json:"run"`
 	Region       string     `json:"region"`
-	Volumes      int        `json:"volumes,omitempty"`
+	Volumes      int        `json:"volumes"`
 	CreateCursor int        `json:"create_cursor"`
 	CreateDone   bool       `json:"create_done"`
 	PruneCursor  int        `json:"prune_cursor"`

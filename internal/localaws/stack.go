@@ -1,0 +1,225 @@
+package localaws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/snapper/snapper/internal/asl"
+	"github.com/snapper/snapper/internal/awsconf"
+	"github.com/snapper/snapper/internal/steps"
+	"github.com/snapper/snapper/internal/wiring"
+)
+
+// What local mode creates in place of the stack's resources.
+const (
+	Account          = "123456789012"
+	DefaultRegion    = "us-east-1"
+	BucketName       = "snapper-runs"
+	TopicName        = "snapper-report"
+	StateMachineName = "snapper"
+)
+
+// Options configure Up.
+type Options struct {
+	// Root is the project directory holding template.yaml; default: RepoRoot.
+	Root string
+	// Port of the front endpoint; 0 picks a free one.
+	Port int
+	// Region is the "deployment" region.
+	Region string
+	// Log receives moto's output and the handlers' JSON logs; nil discards.
+	Log io.Writer
+	// Concurrency of EC2 calls within a region.
+	Concurrency int
+	// Adjust, when set, may change the handlers' dependencies (the fleet
+	// simulator, client-side limits) before they are served.
+	Adjust func(*steps.Deps)
+}
+
+// Env is a running local AWS with the stack in it.
+type Env struct {
+	Endpoint        string
+	Region          string
+	StateMachineArn string
+	TopicArn        string
+	Bucket          string
+	Moto            *Moto
+	Front           *Front
+	server          *http.Server
+}
+
+// Config returns an aws.Config pointed at the local endpoint.
+func (e *Env) Config() aws.Config { return ClientConfig(e.Endpoint, e.Region) }
+
+// ClientConfig is an aws.Config for a local endpoint.
+func ClientConfig(endpoint, region string) aws.Config {
+	return aws.Config{
+		Region:       region,
+		Credentials:  credentials.NewStaticCredentialsProvider("ak", "sk", ""),
+		BaseEndpoint: aws.String(endpoint),
+		Retryer:      awsconf.NewRetryer,
+	}
+}
+
+// PathStyle is the S3 option local endpoints need.
+func PathStyle(o *s3.Options) { o.UsePathStyle = true }
+
+// Up starts moto and the front endpoint and creates the stack's resources:
+// the run bucket, the report topic and the state machine from
+// statemachine/ with template.yaml's substitutions resolved.
+func Up(ctx context.Context, opts Options) (_ *Env, err error) {
+	if opts.Root == "" {
+		if opts.Root, err = RepoRoot(); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Region == "" {
+		opts.Region = DefaultRegion
+	}
+	tmpl, err := asl.ReadTemplate(filepath.Join(opts.Root, "template.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	def, err := os.ReadFile(filepath.Join(opts.Root, tmpl.DefinitionURI))
+	if err != nil {
+		return nil, err
+	}
+	listener, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", opts.Port))
+	if err != nil {
+		return nil, err
+	}
+	frontPort := listener.Addr().(*net.TCPAddr).Port
+	moto, err := StartMoto(ctx, MotoOptions{LambdaPort: frontPort, Log: opts.Log})
+	if err != nil {
+		listener.Close()
+		return nil, err
+	}
+	env := &Env{
+		Endpoint: fmt.Sprintf("http://127.0.0.1:%d", frontPort),
+		Region:   opts.Region,
+		Bucket:   BucketName,
+		TopicArn: fmt.Sprintf("arn:aws:sns:%s:%s:%s", opts.Region, Account, TopicName),
+		Moto:     moto,
+	}
+	defer func() {
+		if err != nil {
+			env.Close()
+		}
+	}()
+	logOut := opts.Log
+	if logOut == nil {
+		logOut = io.Discard
+	}
+	cfg := env.Config()
+	deps := wiring.New(cfg, env.Bucket, env.TopicArn, max(opts.Concurrency, 16), PathStyle)
+	deps.Logger = slog.New(slog.NewJSONHandler(logOut, nil))
+	if opts.Adjust != nil {
+		opts.Adjust(&deps)
+	}
+	functions := map[string]Function{}
+	handlers := map[string]any{
+		"PlanFunction": deps.Plan, "DiscoverFunction": deps.Discover, "CreateFunction": deps.Create,
+		"PruneFunction": deps.Prune, "ReportFunction": deps.Report,
+	}
+	for id, typ := range tmpl.Resources {
+		if typ != "AWS::Serverless::Function" {
+			continue
+		}
+		h, ok := handlers[id]
+		if !ok {
+			return nil, fmt.Errorf("template.yaml has function %s, which local mode does not know", id)
+		}
+		functions[id] = Function{Handler: lambda.NewHandler(h), Timeout: tmpl.FunctionTimeouts[id]}
+	}
+	env.Front, err = NewFront(moto.URL, functions)
+	if err != nil {
+		return nil, err
+	}
+	env.server = &http.Server{Handler: env.Front, ReadHeaderTimeout: 30 * time.Second}
+	go func() { _ = env.server.Serve(listener) }()
+
+	values, err := env.substitutions(tmpl)
+	if err != nil {
+		return nil, err
+	}
+	resolved, err := asl.Resolve(string(def), values)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s3.NewFromConfig(cfg, PathStyle).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(env.Bucket)}); err != nil {
+		return nil, fmt.Errorf("create the run bucket: %w", err)
+	}
+	if _, err := sns.NewFromConfig(cfg).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(TopicName)}); err != nil {
+		return nil, fmt.Errorf("create the report topic: %w", err)
+	}
+	sm, err := sfn.NewFromConfig(cfg).CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name:       aws.String(StateMachineName),
+		Definition: aws.String(resolved),
+		RoleArn:    aws.String(fmt.Sprintf("arn:aws:iam::%s:role/snapper-state-machine", Account)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create the state machine: %w", err)
+	}
+	env.StateMachineArn = aws.ToString(sm.StateMachineArn)
+	return env, nil
+}
+
+// substitutions resolves template.yaml's DefinitionSubstitutions to the
+// local resources: functions by logical id, the bucket and the topic.
+func (e *Env) substitutions(t asl.Template) (map[string]string, error) {
+	values := map[string]string{}
+	for name, s := range t.Substitutions {
+		typ := t.Resources[s.Resource]
+		switch {
+		case s.Kind == "Literal":
+			values[name] = s.Literal
+		case s.Kind == "GetAtt" && typ == "AWS::Serverless::Function" && s.Attr == "Arn",
+			s.Kind == "Ref" && typ == "AWS::Serverless::Function":
+			values[name] = fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", e.Region, Account, s.Resource)
+		case s.Kind == "Ref" && typ == "AWS::S3::Bucket":
+			values[name] = e.Bucket
+		case s.Kind == "Ref" && typ == "AWS::SNS::Topic":
+			values[name] = e.TopicArn
+		default:
+			return nil, fmt.Errorf("substitution %s: local mode cannot resolve %s %s.%s (%s)", name, s.Kind, s.Resource, s.Attr, typ)
+		}
+	}
+	return values, nil
+}
+
+// Close stops the front endpoint and moto.
+func (e *Env) Close() {
+	if e.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := e.server.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			_ = e.server.Close()
+		}
+		cancel()
+	}
+	e.Moto.Stop()
+}
+
+// FunctionNames lists the functions the front serves.
+func (e *Env) FunctionNames() []string {
+	var names []string
+	for n := range e.Front.Functions {
+		names = append(names, n)
+	}
+	return names
+}
+

@@ -1,0 +1,61 @@
+// Package wiring builds the handlers' dependencies from the Lambda
+// environment, once per cold start, so every functions/<name>/main.go is a
+// few lines.
+package wiring
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/snapper/snapper/internal/awsconf"
+	"github.com/snapper/snapper/internal/runstore"
+	"github.com/snapper/snapper/internal/steps"
+)
+
+// Environment variables the template sets on every function.
+const (
+	EnvBucket      = "RUN_BUCKET"
+	EnvTopic       = "REPORT_TOPIC_ARN"
+	EnvConcurrency = "EC2_CONCURRENCY"
+)
+
+// FromEnv builds the handlers' dependencies from the environment.
+func FromEnv(ctx context.Context) (steps.Deps, error) {
+	cfg, err := awsconf.Load(ctx)
+	if err != nil {
+		return steps.Deps{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	conc := 16
+	if v := os.Getenv(EnvConcurrency); v != "" {
+		if conc, err = strconv.Atoi(v); err != nil || conc < 1 {
+			return steps.Deps{}, fmt.Errorf("%s=%q: must be a positive integer", EnvConcurrency, v)
+		}
+	}
+	return New(cfg, os.Getenv(EnvBucket), os.Getenv(EnvTopic), conc), nil
+}
+
+// New builds the dependencies from one aws.Config. s3Opts adjust the S3
+// client (local endpoints need path-style addressing).
+func New(cfg aws.Config, bucket, topic string, concurrency int, s3Opts ...func(*s3.Options)) steps.Deps {
+	return steps.Deps{
+		EC2: func(region string) steps.EC2 {
+			return ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.Region = region })
+		},
+		SNS: func(region string) steps.SNS {
+			return sns.NewFromConfig(cfg, func(o *sns.Options) { o.Region = region })
+		},
+		Store:       runstore.Store{Client: s3.NewFromConfig(cfg, s3Opts...), Bucket: bucket},
+		Region:      cfg.Region,
+		SNSArn:      topic,
+		Concurrency: concurrency,
+		Logger:      lambdacontext.NewLogger(),
+	}
+}
