@@ -21,6 +21,7 @@ import (
 
 	"github.com/snapper/snapper/internal/asl"
 	"github.com/snapper/snapper/internal/awsconf"
+	"github.com/snapper/snapper/internal/region"
 	"github.com/snapper/snapper/internal/steps"
 	"github.com/snapper/snapper/internal/wiring"
 )
@@ -46,6 +47,9 @@ type Options struct {
 	Log io.Writer
 	// Concurrency of EC2 calls within a region.
 	Concurrency int
+	// EC2Limits emulates EC2's token buckets at the front endpoint with
+	// AWS's refill rates times this factor; 0 turns them off.
+	EC2Limits float64
 	// Adjust, when set, may change the handlers' dependencies (the fleet
 	// simulator, client-side limits) before they are served.
 	Adjust func(*steps.Deps)
@@ -60,6 +64,8 @@ type Env struct {
 	Bucket          string
 	Moto            *Moto
 	Front           *Front
+	// EC2 counts EC2 calls per region and action and enforces --ec2-limits.
+	EC2 *EC2Limiter
 	server          *http.Server
 }
 
@@ -128,6 +134,10 @@ func Up(ctx context.Context, opts Options) (_ *Env, err error) {
 	cfg := env.Config()
 	deps := wiring.New(cfg, env.Bucket, env.TopicArn, max(opts.Concurrency, 16), PathStyle)
 	deps.Logger = slog.New(slog.NewJSONHandler(logOut, nil))
+	deps.Limits = func() region.Limits { return region.Limits{} }
+	if opts.EC2Limits > 0 {
+		deps.Limits = func() region.Limits { return region.AWSLimits(opts.EC2Limits) }
+	}
 	if opts.Adjust != nil {
 		opts.Adjust(&deps)
 	}
@@ -150,6 +160,8 @@ func Up(ctx context.Context, opts Options) (_ *Env, err error) {
 	if err != nil {
 		return nil, err
 	}
+	env.EC2 = NewEC2Limiter(opts.EC2Limits)
+	env.Front.Intercept = env.EC2.Intercept
 	env.server = &http.Server{Handler: env.Front, ReadHeaderTimeout: 30 * time.Second}
 	go func() { _ = env.server.Serve(listener) }()
 

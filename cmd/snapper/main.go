@@ -1,0 +1,212 @@
+// Command snapper runs the snapper workflow locally and checks its
+// definition:
+//
+//	snapper local up [--port N] [--ec2-limits aws|off|FACTOR]
+//	snapper local run --endpoint URL --input FILE [--name NAME]
+//	snapper demo
+//	snapper validate [--template template.yaml]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/snapper/snapper/internal/asl"
+	"github.com/snapper/snapper/internal/demo"
+	"github.com/snapper/snapper/internal/localaws"
+)
+
+const usage = `usage:
+  snapper local up [--port N] [--ec2-limits aws|off|FACTOR] [--log FILE]
+  snapper local run --endpoint URL --input FILE [--name NAME]
+  snapper demo
+  snapper validate [--template FILE]`
+
+// errUsage marks a usage error (exit status 2).
+var errUsage = errors.New("usage")
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	code := 1
+	switch {
+	case len(args) >= 2 && args[0] == "local" && args[1] == "up":
+		err = localUp(ctx, args[2:], stdout, stderr)
+	case len(args) >= 2 && args[0] == "local" && args[1] == "run":
+		code, err = localRun(ctx, args[2:], stdout, stderr)
+	case len(args) >= 1 && args[0] == "demo":
+		err = demo.Run(ctx, stdout)
+	case len(args) >= 1 && args[0] == "validate":
+		err = validate(args[1:], stdout)
+	default:
+		err = fmt.Errorf("%w: unknown command %q", errUsage, strings.Join(args, " "))
+	}
+	switch {
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "snapper: %v\n%s\n", err, usage)
+		return 2
+	case err != nil:
+		fmt.Fprintf(stderr, "snapper: %v\n", err)
+		return 1
+	}
+	if code != 1 {
+		return code
+	}
+	return 0
+}
+
+func flags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	return nil
+}
+
+func localUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("local up", stderr)
+	port := fs.Int("port", 0, "port of the local endpoint (0 = a free one)")
+	limits := fs.String("ec2-limits", "off", "emulate EC2's API token buckets: aws, off, or a factor on AWS's rates")
+	logFile := fs.String("log", "", "write moto's output and the functions' JSON logs to this file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	factor, err := localaws.ParseEC2Limits(*limits)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	var logOut io.Writer
+	if *logFile != "" {
+		f, err := os.Create(*logFile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		logOut = f
+	}
+	env, err := localaws.Up(ctx, localaws.Options{Port: *port, EC2Limits: factor, Log: logOut})
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	fmt.Fprintf(stdout, "endpoint=%s\n", env.Endpoint)
+	fmt.Fprintf(stdout, "state_machine=%s\nbucket=%s\ntopic=%s\n", env.StateMachineArn, env.Bucket, env.TopicArn)
+	fmt.Fprintln(stderr, "local AWS is up; stop it with Ctrl-C")
+	<-ctx.Done()
+	fmt.Fprintln(stderr, "stopping local AWS")
+	return nil
+}
+
+func localRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flags("local run", stderr)
+	endpoint := fs.String("endpoint", "", "the endpoint `snapper local up` printed")
+	inputFile := fs.String("input", "", "file with the execution input (JSON)")
+	name := fs.String("name", "", "execution name (default: local-<time>)")
+	region := fs.String("region", localaws.DefaultRegion, "region of the state machine")
+	if err := parse(fs, args); err != nil {
+		return 2, err
+	}
+	if *endpoint == "" || *inputFile == "" {
+		return 2, fmt.Errorf("%w: --endpoint and --input are required", errUsage)
+	}
+	in, err := os.ReadFile(*inputFile)
+	if err != nil {
+		return 2, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if *name == "" {
+		*name = fmt.Sprintf("local-%s", time.Now().UTC().Format("20060102T150405.000"))
+		*name = strings.ReplaceAll(*name, ".", "-")
+	}
+	client := sfn.NewFromConfig(localaws.ClientConfig(*endpoint, *region))
+	arn, err := stateMachineArn(ctx, client)
+	if err != nil {
+		return 1, err
+	}
+	res, err := localaws.Execute(ctx, client, arn, *name, string(in), stderr)
+	if err != nil {
+		return 1, err
+	}
+	fmt.Fprintln(stdout, strings.TrimSpace(res.Output))
+	if res.Status != "SUCCEEDED" {
+		return 1, nil
+	}
+	return 0, nil
+}
+
+func stateMachineArn(ctx context.Context, client *sfn.Client) (string, error) {
+	out, err := client.ListStateMachines(ctx, &sfn.ListStateMachinesInput{})
+	if err != nil {
+		return "", fmt.Errorf("is `snapper local up` running at that endpoint? %w", err)
+	}
+	for _, sm := range out.StateMachines {
+		if aws.ToString(sm.Name) == localaws.StateMachineName {
+			return aws.ToString(sm.StateMachineArn), nil
+		}
+	}
+	return "", fmt.Errorf("no state machine %q at that endpoint", localaws.StateMachineName)
+}
+
+// validate checks the definition the template names: it parses, its
+// states hang together, and every ${...} it uses is a substitution of the
+// template (and every substitution is used).
+func validate(args []string, stdout io.Writer) error {
+	fs := flags("validate", os.Stderr)
+	template := fs.String("template", "template.yaml", "the SAM template")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	t, err := asl.ReadTemplate(*template)
+	if err != nil {
+		return err
+	}
+	defPath := filepath.Join(filepath.Dir(*template), t.DefinitionURI)
+	def, err := os.ReadFile(defPath)
+	if err != nil {
+		return err
+	}
+	if err := asl.Check(def); err != nil {
+		return fmt.Errorf("%s: %w", defPath, err)
+	}
+	used := asl.Placeholders(string(def))
+	for _, p := range used {
+		if _, ok := t.Substitutions[p]; !ok {
+			return fmt.Errorf("%s uses ${%s}, which %s does not define in DefinitionSubstitutions", defPath, p, *template)
+		}
+	}
+	for name := range t.Substitutions {
+		found := false
+		for _, p := range used {
+			found = found || p == name
+		}
+		if !found {
+			return fmt.Errorf("%s defines substitution %s, which %s never uses", *template, name, defPath)
+		}
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d substitutions)\n", defPath, len(used))
+	return nil
+}
