@@ -55,6 +55,10 @@ var (
 )
 
 func invalid(key string, raw []byte, format string, args ...any) *errkind.ValidationError {
+	var compact bytes.Buffer
+	if json.Compact(&compact, raw) == nil {
+		raw = compact.Bytes()
+	}
 	return &errkind.ValidationError{Key: key, Value: shorten(string(raw)), Reason: fmt.Sprintf(format, args...)}
 }
 

@@ -65,8 +65,8 @@ type Env struct {
 	Moto            *Moto
 	Front           *Front
 	// EC2 counts EC2 calls per region and action and enforces --ec2-limits.
-	EC2 *EC2Limiter
-	server          *http.Server
+	EC2    *EC2Limiter
+	server *http.Server
 }
 
 // Config returns an aws.Config pointed at the local endpoint.
@@ -234,4 +234,3 @@ func (e *Env) FunctionNames() []string {
 	}
 	return names
 }
-

@@ -25,6 +25,9 @@ const (
 	EnvBucket      = "RUN_BUCKET"
 	EnvTopic       = "REPORT_TOPIC_ARN"
 	EnvConcurrency = "EC2_CONCURRENCY"
+	// EnvS3PathStyle=true makes S3 use path-style addresses, which local
+	// endpoints (AWS_ENDPOINT_URL pointing at `snapper local up`) need.
+	EnvS3PathStyle = "SNAPPER_S3_PATH_STYLE"
 )
 
 // FromEnv builds the handlers' dependencies from the environment.
@@ -39,7 +42,11 @@ func FromEnv(ctx context.Context) (steps.Deps, error) {
 			return steps.Deps{}, fmt.Errorf("%s=%q: must be a positive integer", EnvConcurrency, v)
 		}
 	}
-	return New(cfg, os.Getenv(EnvBucket), os.Getenv(EnvTopic), conc), nil
+	var s3Opts []func(*s3.Options)
+	if os.Getenv(EnvS3PathStyle) == "true" {
+		s3Opts = append(s3Opts, func(o *s3.Options) { o.UsePathStyle = true })
+	}
+	return New(cfg, os.Getenv(EnvBucket), os.Getenv(EnvTopic), conc, s3Opts...), nil
 }
 
 // New builds the dependencies from one aws.Config. s3Opts adjust the S3

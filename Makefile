@@ -1,0 +1,76 @@
+# snapper: build, test, lint, demo, bench and one-function runs.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+FUNCTIONS := plan discover create prune report
+GO        ?= go
+VENV      := .venv
+VENV_OK   := $(VENV)/.installed
+GOBUILD   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+export SNAPPER_MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: all build test lint demo bench fuzz invoke venv clean
+
+all: lint test build
+
+# The pinned Python tools (moto, aws-sam-cli, cfn-lint), installed once into .venv.
+$(VENV_OK): tools/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
+	touch $@
+
+venv: $(VENV_OK)
+
+# One bootstrap per function for provided.al2023 on arm64, as `sam build` makes them.
+build:
+	@for f in $(FUNCTIONS); do \
+		$(GOBUILD) -o build/$$f/bootstrap ./functions/$$f && echo "build/$$f/bootstrap"; \
+	done
+
+# `sam build` (BuildMethod: makefile) calls these with ARTIFACTS_DIR set.
+build-PlanFunction:
+	$(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/plan
+build-DiscoverFunction:
+	$(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/discover
+build-CreateFunction:
+	$(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/create
+build-PruneFunction:
+	$(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/prune
+build-ReportFunction:
+	$(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/report
+
+# Every test, no AWS account: unit tests, handlers on moto, the state machine end to end.
+test: $(VENV_OK)
+	$(GO) test -count=1 -timeout 20m ./...
+
+lint: $(VENV_OK)
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.venv/*')); \
+		if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+	$(GO) vet ./...
+	$(VENV)/bin/cfn-lint template.yaml
+	$(GO) run ./cmd/snapper validate --template template.yaml
+	$(VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
+
+# The main job on a local AWS: demo fleet in two regions, the real state machine.
+demo: $(VENV_OK)
+	$(GO) run ./cmd/snapper demo
+
+bench: $(VENV_OK)
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/bench/
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./internal/input/
+
+# One function on one event through the Lambda Runtime Interface Emulator, no Docker:
+#   make invoke FUNCTION=plan EVENT=events/plan-defaults.json
+invoke: $(VENV_OK)
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<$(FUNCTIONS)> EVENT=events/<file>.json"; exit 2; }
+	GOBIN=$(CURDIR)/bin $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+	CGO_ENABLED=0 $(GO) build -tags lambda.norpc -o bin/host/$(FUNCTION)/bootstrap ./functions/$(FUNCTION)
+	$(GO) build -o bin/snapper ./cmd/snapper
+	tools/invoke.sh bin/aws-lambda-rie bin/host/$(FUNCTION)/bootstrap bin/snapper $(EVENT)
+
+clean:
+	rm -rf build bin .aws-sam
