@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 	"time"
@@ -224,21 +225,17 @@ func SNSRegion(arn string) string {
 	return m[1]
 }
 
+// parseInterval takes a JSON number that is whole (86400 or 86400.0); a
+// string, a fraction or a non-positive number is refused.
 func parseInterval(value json.RawMessage) (int64, error) {
-	var n json.Number
-	dec := json.NewDecoder(bytes.NewReader(value))
-	dec.UseNumber()
-	if err := dec.Decode(&n); err != nil {
+	var f float64
+	if len(value) == 0 || value[0] == '"' || json.Unmarshal(value, &f) != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
 		return 0, invalid("interval", value, "must be a whole number of seconds")
 	}
-	i, err := n.Int64()
-	if err != nil {
-		return 0, invalid("interval", value, "must be a whole number of seconds")
-	}
-	if i <= 0 {
+	if f <= 0 {
 		return 0, invalid("interval", value, "must be positive")
 	}
-	return i, nil
+	return int64(f), nil
 }
 
 func parseTime(key string, value json.RawMessage) (time.Time, error) {

@@ -1,0 +1,115 @@
+package input
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/snapper/snapper/internal/errkind"
+)
+
+var defaults = Defaults{Region: "eu-west-1", SNSArn: "arn:aws:sns:eu-west-1:123456789012:snapper-report"}
+
+func TestParseAccepts(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want Config
+	}{
+		{"empty object takes every default", `{}`, Config{Prefix: "autosnap", Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400}},
+		{"no input at all", ``, Config{Prefix: "autosnap", Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400}},
+		{"an aws-snapper configuration unchanged",
+			`{"tag_prefix":"backup","ec2_regions":["us-east-1","us-west-2"],"sns_arn":"arn:aws:sns:us-west-2:210987654321:ops"}`,
+			Config{Prefix: "backup", Regions: []string{"us-east-1", "us-west-2"}, SNSArn: "arn:aws:sns:us-west-2:210987654321:ops", ScheduleName: "Default", Interval: 86400}},
+		{"all regions", `{"ec2_regions":["all"]}`, Config{Prefix: "autosnap", Regions: []string{"all"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400}},
+		{"duplicate regions collapse", `{"ec2_regions":["us-east-1","us-east-1"]}`, Config{Prefix: "autosnap", Regions: []string{"us-east-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400}},
+		{"hourly interval, dry run, time, name",
+			`{"interval":3600,"dry_run":true,"time":"2026-11-25T04:00:00+01:00","schedule_name":"hourly"}`,
+			Config{Prefix: "autosnap", Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "hourly", Interval: 3600, DryRun: true, Time: time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)}},
+		{"interval written as a whole float", `{"interval":7200.0}`, Config{Prefix: "autosnap", Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 7200}},
+		{"null means default", `{"sns_arn":null,"tag_prefix":null}`, Config{Prefix: "autosnap", Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400}},
+		{"sub-second time is cut to the second", `{"time":"2026-11-25T03:00:00.999Z"}`, Config{Prefix: "autosnap", Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400, Time: time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)}},
+		{"raw EventBridge scheduled event: defaults and the event's time",
+			`{"version":"0","id":"x","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2026-11-25T03:00:00Z","region":"eu-west-1","resources":[],"detail":{}}`,
+			Config{Prefix: "autosnap", Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400, Time: time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)}},
+		{"longest prefix that fits", `{"tag_prefix":"` + strings.Repeat("p", MaxTagKeyLen-len(LongestTagSuffix)) + `"}`,
+			Config{Prefix: strings.Repeat("p", MaxTagKeyLen-len(LongestTagSuffix)), Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Parse([]byte(tc.in), defaults)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestParseRejectsNamingKeyAndValue(t *testing.T) {
+	tests := []struct {
+		name, in, key, value string
+	}{
+		{"typo in a key", `{"ec2_region":["us-east-1"]}`, "ec2_region", `["us-east-1"]`},
+		{"regions not a list", `{"ec2_regions":"us-east-1"}`, "ec2_regions", `"us-east-1"`},
+		{"empty region list", `{"ec2_regions":[]}`, "ec2_regions", `[]`},
+		{"not a region name", `{"ec2_regions":["us-east-1","Frankfurt"]}`, "ec2_regions", `"Frankfurt"`},
+		{"all mixed with a region", `{"ec2_regions":["all","us-east-1"]}`, "ec2_regions", `["all","us-east-1"]`},
+		{"malformed ARN", `{"sns_arn":"arn:aws:sqs:us-east-1:123456789012:q"}`, "sns_arn", `"arn:aws:sqs:us-east-1:123456789012:q"`},
+		{"ARN not a string", `{"sns_arn":42}`, "sns_arn", `42`},
+		{"zero interval", `{"interval":0}`, "interval", `0`},
+		{"negative interval", `{"interval":-3600}`, "interval", `-3600`},
+		{"fractional interval", `{"interval":1.5}`, "interval", `1.5`},
+		{"interval as string", `{"interval":"86400"}`, "interval", `"86400"`},
+		{"dry_run as string", `{"dry_run":"yes"}`, "dry_run", `"yes"`},
+		{"empty prefix", `{"tag_prefix":""}`, "tag_prefix", `""`},
+		{"aws: prefix", `{"tag_prefix":"aws:backup"}`, "tag_prefix", `"aws:backup"`},
+		{"AWS: prefix in capitals", `{"tag_prefix":"AWS:backup"}`, "tag_prefix", `"AWS:backup"`},
+		{"prefix too long for a tag key", `{"tag_prefix":"` + strings.Repeat("p", 120) + `"}`, "tag_prefix", `"` + strings.Repeat("p", 120) + `"`},
+		{"prefix with a line break", `{"tag_prefix":"auto\nsnap"}`, "tag_prefix", `"auto\nsnap"`},
+		{"time not RFC 3339", `{"time":"25/11/2026 03:00"}`, "time", `"25/11/2026 03:00"`},
+		{"schedule_name not a string", `{"schedule_name":["a"]}`, "schedule_name", `["a"]`},
+		{"scheduled event with a bad time", `{"detail-type":"Scheduled Event","source":"aws.events","time":"yesterday"}`, "time", `"yesterday"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.in), defaults)
+			var verr *errkind.ValidationError
+			require.ErrorAs(t, err, &verr)
+			assert.Equal(t, tc.key, verr.Key)
+			assert.Equal(t, tc.value, verr.Value)
+			assert.Contains(t, err.Error(), tc.key)
+		})
+	}
+}
+
+func TestParseRejectsNonObjects(t *testing.T) {
+	for _, in := range []string{`[]`, `"autosnap"`, `{`, `42`} {
+		t.Run(in, func(t *testing.T) {
+			_, err := Parse([]byte(in), defaults)
+			var verr *errkind.ValidationError
+			require.ErrorAs(t, err, &verr)
+			assert.Contains(t, err.Error(), "JSON object")
+		})
+	}
+}
+
+func TestParseWithoutADeploymentRegion(t *testing.T) {
+	_, err := Parse([]byte(`{}`), Defaults{})
+	var verr *errkind.ValidationError
+	require.ErrorAs(t, err, &verr)
+	assert.Equal(t, "ec2_regions", verr.Key)
+}
+
+func TestSNSRegion(t *testing.T) {
+	assert.Equal(t, "ap-southeast-2", SNSRegion("arn:aws:sns:ap-southeast-2:123456789012:ops"))
+	assert.Equal(t, "us-gov-west-1", SNSRegion("arn:aws-us-gov:sns:us-gov-west-1:123456789012:ops"))
+	assert.Empty(t, SNSRegion("nonsense"))
+}
+
+func TestHugeBadValueIsShortenedInTheError(t *testing.T) {
+	_, err := Parse([]byte(`{"schedule_name":`+`["`+strings.Repeat("é", 5000)+`"]}`), defaults)
+	require.Error(t, err)
+	assert.Less(t, len(err.Error()), 600)
+}

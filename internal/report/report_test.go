@@ -1,0 +1,88 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSubject(t *testing.T) {
+	tests := []struct{ name, schedule, want string }{
+		{"no name", "", "AWS Snapshot Report"},
+		{"with name", "nightly", "AWS Snapshot Report - nightly"},
+		{"line breaks and non-ASCII dropped", "night\nly é", "AWS Snapshot Report - nightly"},
+		{"long name cut under 100", strings.Repeat("x", 200), "AWS Snapshot Report - " + strings.Repeat("x", 74) + "..."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Subject(tc.schedule)
+			assert.Equal(t, tc.want, got)
+			assert.Less(t, len(got), 100)
+		})
+	}
+}
+
+func TestBuildSumsAndMarksFailure(t *testing.T) {
+	r := Build(Report{ScheduleName: "n"}, []Region{
+		{Region: "us-east-1", Counts: Counts{InstancesManaged: 2, VolumesManaged: 3, Created: 3, Deleted: 1}},
+		{Region: "eu-west-1", Failed: "TransientError: describe volumes: RequestLimitExceeded"},
+		{Region: "ap-south-1", Counts: Counts{VolumesManaged: 1, Problems: 1}},
+	})
+	assert.True(t, r.Failed)
+	assert.Equal(t, []string{"eu-west-1"}, r.FailedRegions)
+	assert.Equal(t, Counts{InstancesManaged: 2, VolumesManaged: 4, Created: 3, Deleted: 1, Problems: 1}, r.Totals)
+	assert.Equal(t, "ap-south-1", r.Regions[0].Region, "regions sorted")
+	text := Text(r, MaxMessageBytes)
+	assert.Contains(t, text, "FAILED in eu-west-1")
+	assert.Contains(t, text, "FAILED: TransientError: describe volumes: RequestLimitExceeded")
+}
+
+func bigRegion(n int) Region {
+	reg := Region{Region: "us-east-1"}
+	for i := range n {
+		reg.Problems = append(reg.Problems, Problem{VolumeID: fmt.Sprintf("vol-%017d", i), Reason: "tag autosnap_retain=\"" + strings.Repeat("z", 60) + "\" is not a positive whole number"})
+		reg.Errors = append(reg.Errors, fmt.Sprintf("create snapshot of vol-%017d: ConcurrentSnapshotLimitExceeded", i))
+	}
+	reg.Counts.Problems, reg.Counts.Errors = n, n
+	return reg
+}
+
+func TestTextIsCutWithAndNMore(t *testing.T) {
+	r := Build(Report{ScheduleName: "big", RunTime: time.Now()}, []Region{bigRegion(20000)})
+	text := Text(r, MaxMessageBytes)
+	require.LessOrEqual(t, len(text), MaxMessageBytes)
+	assert.Regexp(t, `Problem volumes:\n(    vol-.*\n)+    \.\.\. and \d+ more\n`, text)
+	assert.Regexp(t, `Errors:\n(    create.*\n)+    \.\.\. and \d+ more\n`, text)
+	// What is shown plus what is counted as more is every problem.
+	shown := strings.Count(text, ": tag autosnap_retain=")
+	var more int
+	_, err := fmt.Sscanf(text[strings.Index(text, "... and ")+len("... and "):], "%d more", &more)
+	require.NoError(t, err)
+	assert.Equal(t, 20000, shown+more)
+}
+
+func TestSmallReportIsNotCut(t *testing.T) {
+	r := Build(Report{}, []Region{bigRegion(3)})
+	text := Text(r, MaxMessageBytes)
+	assert.NotContains(t, text, "more")
+	assert.Equal(t, 3, strings.Count(text, ": tag autosnap_retain="))
+}
+
+func TestCutKeepsCounts(t *testing.T) {
+	r := Build(Report{}, []Region{bigRegion(120)})
+	cut := Cut(r, 50)
+	assert.Len(t, cut.Regions[0].Problems, 50)
+	assert.Equal(t, 120, cut.Regions[0].Counts.Problems)
+	assert.Len(t, r.Regions[0].Problems, 120, "the original is untouched")
+	text := Text(cut, MaxMessageBytes)
+	assert.Contains(t, text, "... and 70 more")
+}
+
+func TestDryRunIsMarked(t *testing.T) {
+	assert.Contains(t, Text(Build(Report{DryRun: true}, nil), MaxMessageBytes), "DRY RUN")
+	assert.NotContains(t, Text(Build(Report{}, nil), MaxMessageBytes), "DRY RUN")
+}
