@@ -171,7 +171,8 @@ func (w Worker) deleteOne(ctx context.Context, d *Deleted) {
 
 // each runs do(i) for i in [from, n) on Concurrency goroutines and stops
 // handing out indexes once the clock reaches stopAt. Every index handed out
-// is finished before it returns the first index not handed out.
+// is finished before it returns the first index not handed out. The first
+// index is always handed out, so a loop of invocations cannot stall.
 func (w Worker) each(ctx context.Context, n, from int, stopAt time.Time, do func(i int)) int {
 	conc := max(w.Concurrency, 1)
 	work := make(chan int)
@@ -187,7 +188,7 @@ func (w Worker) each(ctx context.Context, n, from int, stopAt time.Time, do func
 	}
 	next := from
 	for ; next < n; next++ {
-		if ctx.Err() != nil || (!stopAt.IsZero() && !w.now().Before(stopAt)) {
+		if next > from && (ctx.Err() != nil || (!stopAt.IsZero() && !w.now().Before(stopAt))) {
 			break
 		}
 		work <- next

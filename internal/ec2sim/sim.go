@@ -1,0 +1,550 @@
+// Package ec2sim is an in-process EC2 fleet simulator behind the same
+// narrow interface the functions use (region.EC2 and DescribeRegions). It
+// pages like EC2 (MaxResults bounds, NextToken), keeps snapshots pending
+// for a while, refuses deletes of snapshots in use, enforces EC2's
+// per-region token buckets and per-volume snapshot limits, and runs on a
+// clock that can be scaled, for fleets that moto cannot hold and for cases
+// moto cannot produce.
+package ec2sim
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
+)
+
+// Sim is a simulated account: one fleet per region.
+type Sim struct {
+	Clock *Clock
+	// Latency is added to every call, on the simulated clock.
+	Latency time.Duration
+	// PendingFor is how long a new snapshot stays pending.
+	PendingFor time.Duration
+	// BucketFactor scales EC2's refill rates; 0 turns the buckets off.
+	BucketFactor float64
+	// MaxPage, when set, caps every page below EC2's own maximum, to make
+	// pagination visible on small fleets.
+	MaxPage int32
+	// Fault, when set, is asked before every call; an error it returns is
+	// the call's answer.
+	Fault func(region, action string, in any) error
+
+	mu      sync.Mutex
+	regions map[string]*fleet
+	seq     atomic.Int64
+	calls   sync.Map // "region/action" -> *atomic.Int64
+	// Throttled counts RequestLimitExceeded answers.
+	Throttled atomic.Int64
+}
+
+type fleet struct {
+	instances map[string]*instance
+	volumes   map[string]*volume
+	snapshots map[string]*snapshot
+	buckets   map[string]*bucket
+}
+
+type instance struct {
+	id    string
+	state string
+	tags  map[string]string
+}
+
+type volume struct {
+	id       string
+	instance string
+	tags     map[string]string
+	// lastCreate is when the volume's last snapshot was started, for the
+	// per-volume creation rate limit.
+	lastCreate time.Time
+}
+
+type snapshot struct {
+	id, volume  string
+	description string
+	start       time.Time
+	state       string // "" = derived from the clock
+	inUse       bool
+	tags        map[string]string
+}
+
+// New makes an empty simulated account on a real-time clock.
+func New() *Sim {
+	return &Sim{Clock: NewClock(time.Now(), 1), regions: map[string]*fleet{}}
+}
+
+func (s *Sim) fleet(region string) *fleet {
+	f, ok := s.regions[region]
+	if !ok {
+		f = &fleet{instances: map[string]*instance{}, volumes: map[string]*volume{}, snapshots: map[string]*snapshot{}, buckets: map[string]*bucket{}}
+		s.regions[region] = f
+	}
+	return f
+}
+
+func (s *Sim) id(prefix string) string {
+	return fmt.Sprintf("%s-%017x", prefix, s.seq.Add(1))
+}
+
+// AddInstance adds a running instance and returns its id.
+func (s *Sim) AddInstance(region string, tags map[string]string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.id("i")
+	s.fleet(region).instances[id] = &instance{id: id, state: "running", tags: copyTags(tags)}
+	return id
+}
+
+// AddVolume adds a volume attached to instanceID ("" = unattached).
+func (s *Sim) AddVolume(region, instanceID string, tags map[string]string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.id("vol")
+	s.fleet(region).volumes[id] = &volume{id: id, instance: instanceID, tags: copyTags(tags)}
+	return id
+}
+
+// SnapshotSpec describes a snapshot to seed.
+type SnapshotSpec struct {
+	Volume string
+	Start  time.Time
+	State  string // pending, completed or error; default completed
+	InUse  bool
+	Tags   map[string]string
+}
+
+// AddSnapshot seeds a snapshot and returns its id.
+func (s *Sim) AddSnapshot(region string, spec SnapshotSpec) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.id("snap")
+	state := spec.State
+	if state == "" {
+		state = "completed"
+	}
+	s.fleet(region).snapshots[id] = &snapshot{id: id, volume: spec.Volume, start: spec.Start, state: state, inUse: spec.InUse, tags: copyTags(spec.Tags)}
+	return id
+}
+
+// SnapshotInfo is a snapshot as a test sees it.
+type SnapshotInfo struct {
+	ID, Volume, State, Description string
+	Start                          time.Time
+	Tags                           map[string]string
+}
+
+// Snapshots lists a region's snapshots, oldest first.
+func (s *Sim) Snapshots(region string) []SnapshotInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []SnapshotInfo
+	for _, sn := range s.fleet(region).snapshots {
+		out = append(out, SnapshotInfo{ID: sn.id, Volume: sn.volume, State: s.stateOf(sn), Description: sn.description, Start: sn.start, Tags: copyTags(sn.tags)})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Start.Equal(out[j].Start) {
+			return out[i].Start.Before(out[j].Start)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+// Calls returns the number of calls per "region/action".
+func (s *Sim) Calls() map[string]int64 {
+	out := map[string]int64{}
+	s.calls.Range(func(k, v any) bool {
+		out[k.(string)] = v.(*atomic.Int64).Load()
+		return true
+	})
+	return out
+}
+
+// stateOf is a seeded snapshot's fixed state, or for one the tool
+// created, pending for PendingFor and then completed.
+func (s *Sim) stateOf(sn *snapshot) string {
+	if sn.state != "" {
+		return sn.state
+	}
+	if s.Clock.Now().Before(sn.start.Add(s.PendingFor)) {
+		return "pending"
+	}
+	return "completed"
+}
+
+func copyTags(t map[string]string) map[string]string {
+	out := make(map[string]string, len(t))
+	for k, v := range t {
+		out[k] = v
+	}
+	return out
+}
+
+// Region returns a client for one region.
+func (s *Sim) Region(name string) *Client { return &Client{sim: s, region: name} }
+
+// Client is one region's view of the simulator; it satisfies the
+// functions' EC2 interfaces.
+type Client struct {
+	sim    *Sim
+	region string
+}
+
+func apiError(code, msg string) error {
+	return &smithy.GenericAPIError{Code: code, Message: msg, Fault: smithy.FaultClient}
+}
+
+// enter counts a call, applies latency, faults and the token bucket.
+func (c *Client) enter(ctx context.Context, action string, in any) error {
+	key := c.region + "/" + action
+	counter, _ := c.sim.calls.LoadOrStore(key, new(atomic.Int64))
+	counter.(*atomic.Int64).Add(1)
+	if c.sim.Latency > 0 {
+		if err := c.sim.Clock.Sleep(ctx, c.sim.Latency); err != nil {
+			return err
+		}
+	}
+	if c.sim.Fault != nil {
+		if err := c.sim.Fault(c.region, action, in); err != nil {
+			return err
+		}
+	}
+	if c.sim.BucketFactor > 0 {
+		c.sim.mu.Lock()
+		f := c.sim.fleet(c.region)
+		b, ok := f.buckets[action]
+		if !ok {
+			burst, refill := Bucket(action)
+			b = &bucket{tokens: float64(burst), burst: float64(burst), refill: refill * c.sim.BucketFactor, at: c.sim.Clock.Now()}
+			f.buckets[action] = b
+		}
+		ok = b.take(c.sim.Clock.Now())
+		c.sim.mu.Unlock()
+		if !ok {
+			c.sim.Throttled.Add(1)
+			return apiError("RequestLimitExceeded", "Request limit exceeded.")
+		}
+	}
+	return nil
+}
+
+// Bucket is EC2's published token bucket for an action: burst and refill per second.
+func Bucket(action string) (burst int, refill float64) {
+	switch {
+	case action == "CreateSnapshot" || action == "CreateSnapshots" || action == "DeleteSnapshot":
+		return 100, 5
+	case action == "CreateTags":
+		return 100, 10
+	case strings.HasPrefix(action, "Describe"):
+		return 100, 20
+	}
+	return 50, 5
+}
+
+type bucket struct {
+	tokens, burst, refill float64
+	at                    time.Time
+}
+
+func (b *bucket) take(now time.Time) bool {
+	if now.After(b.at) {
+		b.tokens = min(b.burst, b.tokens+now.Sub(b.at).Seconds()*b.refill)
+		b.at = now
+	}
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// page cuts a sorted id list at the token, by max results within EC2's bounds.
+func (c *Client) page(ids []string, token *string, maxResults *int32, lo, hi int32) ([]string, *string, error) {
+	size := hi
+	if maxResults != nil {
+		if *maxResults < lo || *maxResults > hi {
+			return nil, nil, apiError("InvalidParameterValue", fmt.Sprintf("MaxResults must be between %d and %d", lo, hi))
+		}
+		size = *maxResults
+	}
+	if c.sim.MaxPage > 0 && size > c.sim.MaxPage {
+		size = c.sim.MaxPage
+	}
+	start := 0
+	if token != nil && *token != "" {
+		n, err := strconv.Atoi(*token)
+		if err != nil || n < 0 || n > len(ids) {
+			return nil, nil, apiError("InvalidParameterValue", "bad NextToken")
+		}
+		start = n
+	}
+	end := min(start+int(size), len(ids))
+	var next *string
+	if end < len(ids) {
+		next = aws.String(strconv.Itoa(end))
+	}
+	return ids[start:end], next, nil
+}
+
+func matches(filters []types.Filter, field func(name string) []string) bool {
+	for _, f := range filters {
+		have := field(aws.ToString(f.Name))
+		ok := false
+		for _, want := range f.Values {
+			for _, h := range have {
+				if h == want {
+					ok = true
+				}
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func tagField(tags map[string]string, name string) ([]string, bool) {
+	if k, ok := strings.CutPrefix(name, "tag:"); ok {
+		if v, ok := tags[k]; ok {
+			return []string{v}, true
+		}
+		return nil, true
+	}
+	if name == "tag-key" {
+		var keys []string
+		for k := range tags {
+			keys = append(keys, k)
+		}
+		return keys, true
+	}
+	return nil, false
+}
+
+func ec2Tags(m map[string]string) []types.Tag {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]types.Tag, 0, len(m))
+	for _, k := range keys {
+		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
+	}
+	return out
+}
+
+func sortedKeys[T any](m map[string]T) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// DescribeRegions lists the simulated regions (and any seeded ones).
+func (c *Client) DescribeRegions(ctx context.Context, in *ec2.DescribeRegionsInput, _ ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error) {
+	if err := c.enter(ctx, "DescribeRegions", in); err != nil {
+		return nil, err
+	}
+	c.sim.mu.Lock()
+	defer c.sim.mu.Unlock()
+	out := &ec2.DescribeRegionsOutput{}
+	for _, r := range sortedKeys(c.sim.regions) {
+		out.Regions = append(out.Regions, types.Region{RegionName: aws.String(r)})
+	}
+	return out, nil
+}
+
+// DescribeInstances pages instances (MaxResults 5-1000).
+func (c *Client) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+	if err := c.enter(ctx, "DescribeInstances", in); err != nil {
+		return nil, err
+	}
+	c.sim.mu.Lock()
+	defer c.sim.mu.Unlock()
+	f := c.sim.fleet(c.region)
+	var ids []string
+	for _, id := range sortedKeys(f.instances) {
+		inst := f.instances[id]
+		if matches(in.Filters, func(name string) []string {
+			if v, ok := tagField(inst.tags, name); ok {
+				return v
+			}
+			if name == "instance-state-name" {
+				return []string{inst.state}
+			}
+			return nil
+		}) {
+			ids = append(ids, id)
+		}
+	}
+	pageIDs, next, err := c.page(ids, in.NextToken, in.MaxResults, 5, 1000)
+	if err != nil {
+		return nil, err
+	}
+	out := &ec2.DescribeInstancesOutput{NextToken: next}
+	for _, id := range pageIDs {
+		inst := f.instances[id]
+		out.Reservations = append(out.Reservations, types.Reservation{Instances: []types.Instance{{
+			InstanceId: aws.String(id), Tags: ec2Tags(inst.tags), State: &types.InstanceState{Name: types.InstanceStateName(inst.state)},
+		}}})
+	}
+	return out, nil
+}
+
+// DescribeVolumes pages volumes (MaxResults 5-500).
+func (c *Client) DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInput, _ ...func(*ec2.Options)) (*ec2.DescribeVolumesOutput, error) {
+	if err := c.enter(ctx, "DescribeVolumes", in); err != nil {
+		return nil, err
+	}
+	c.sim.mu.Lock()
+	defer c.sim.mu.Unlock()
+	f := c.sim.fleet(c.region)
+	var ids []string
+	for _, id := range sortedKeys(f.volumes) {
+		v := f.volumes[id]
+		if matches(in.Filters, func(name string) []string {
+			if t, ok := tagField(v.tags, name); ok {
+				return t
+			}
+			if name == "attachment.instance-id" {
+				return []string{v.instance}
+			}
+			return nil
+		}) {
+			ids = append(ids, id)
+		}
+	}
+	pageIDs, next, err := c.page(ids, in.NextToken, in.MaxResults, 5, 500)
+	if err != nil {
+		return nil, err
+	}
+	out := &ec2.DescribeVolumesOutput{NextToken: next}
+	for _, id := range pageIDs {
+		v := f.volumes[id]
+		vol := types.Volume{VolumeId: aws.String(id), Tags: ec2Tags(v.tags), State: types.VolumeStateAvailable}
+		if v.instance != "" {
+			vol.State = types.VolumeStateInUse
+			vol.Attachments = []types.VolumeAttachment{{InstanceId: aws.String(v.instance), VolumeId: aws.String(id)}}
+		}
+		out.Volumes = append(out.Volumes, vol)
+	}
+	return out, nil
+}
+
+// DescribeSnapshots pages the account's snapshots (MaxResults 5-1000).
+func (c *Client) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error) {
+	if err := c.enter(ctx, "DescribeSnapshots", in); err != nil {
+		return nil, err
+	}
+	c.sim.mu.Lock()
+	defer c.sim.mu.Unlock()
+	f := c.sim.fleet(c.region)
+	var ids []string
+	for _, id := range sortedKeys(f.snapshots) {
+		sn := f.snapshots[id]
+		if matches(in.Filters, func(name string) []string {
+			if t, ok := tagField(sn.tags, name); ok {
+				return t
+			}
+			switch name {
+			case "volume-id":
+				return []string{sn.volume}
+			case "status":
+				return []string{c.sim.stateOf(sn)}
+			}
+			return nil
+		}) {
+			ids = append(ids, id)
+		}
+	}
+	pageIDs, next, err := c.page(ids, in.NextToken, in.MaxResults, 5, 1000)
+	if err != nil {
+		return nil, err
+	}
+	out := &ec2.DescribeSnapshotsOutput{NextToken: next}
+	for _, id := range pageIDs {
+		sn := f.snapshots[id]
+		out.Snapshots = append(out.Snapshots, types.Snapshot{
+			SnapshotId: aws.String(id), VolumeId: aws.String(sn.volume), StartTime: aws.Time(sn.start),
+			State: types.SnapshotState(c.sim.stateOf(sn)), Description: aws.String(sn.description), Tags: ec2Tags(sn.tags),
+		})
+	}
+	return out, nil
+}
+
+// Per-volume limits EC2 applies to snapshot creation.
+const (
+	PerVolumeCreateInterval = 15 * time.Second
+	ConcurrentPerVolume     = 5
+)
+
+// CreateSnapshot starts a pending snapshot with the given tags.
+func (c *Client) CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, _ ...func(*ec2.Options)) (*ec2.CreateSnapshotOutput, error) {
+	if err := c.enter(ctx, "CreateSnapshot", in); err != nil {
+		return nil, err
+	}
+	c.sim.mu.Lock()
+	defer c.sim.mu.Unlock()
+	f := c.sim.fleet(c.region)
+	v, ok := f.volumes[aws.ToString(in.VolumeId)]
+	if !ok {
+		return nil, apiError("InvalidVolume.NotFound", fmt.Sprintf("The volume '%s' does not exist.", aws.ToString(in.VolumeId)))
+	}
+	now := c.sim.Clock.Now()
+	if !v.lastCreate.IsZero() && now.Sub(v.lastCreate) < PerVolumeCreateInterval {
+		return nil, apiError("SnapshotCreationPerVolumeRateExceeded", "The maximum per volume CreateSnapshot request rate has been exceeded.")
+	}
+	pending := 0
+	for _, sn := range f.snapshots {
+		if sn.volume == v.id && c.sim.stateOf(sn) == "pending" {
+			pending++
+		}
+	}
+	if pending >= ConcurrentPerVolume {
+		return nil, apiError("ConcurrentSnapshotLimitExceeded", "Maximum number of concurrent snapshots reached for this volume.")
+	}
+	tags := map[string]string{}
+	for _, spec := range in.TagSpecifications {
+		for _, t := range spec.Tags {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
+	v.lastCreate = now
+	id := c.sim.id("snap")
+	f.snapshots[id] = &snapshot{id: id, volume: v.id, description: aws.ToString(in.Description), start: now, tags: tags}
+	return &ec2.CreateSnapshotOutput{SnapshotId: aws.String(id), VolumeId: aws.String(v.id), StartTime: aws.Time(now),
+		State: types.SnapshotState(c.sim.stateOf(f.snapshots[id])), Tags: ec2Tags(tags)}, nil
+}
+
+// DeleteSnapshot deletes a snapshot unless an image uses it.
+func (c *Client) DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, _ ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error) {
+	if err := c.enter(ctx, "DeleteSnapshot", in); err != nil {
+		return nil, err
+	}
+	c.sim.mu.Lock()
+	defer c.sim.mu.Unlock()
+	f := c.sim.fleet(c.region)
+	id := aws.ToString(in.SnapshotId)
+	sn, ok := f.snapshots[id]
+	if !ok {
+		return nil, apiError("InvalidSnapshot.NotFound", fmt.Sprintf("The snapshot '%s' does not exist.", id))
+	}
+	if sn.inUse {
+		return nil, apiError("InvalidSnapshot.InUse", fmt.Sprintf("The snapshot %s is currently in use by ami-00000000", id))
+	}
+	delete(f.snapshots, id)
+	return &ec2.DeleteSnapshotOutput{}, nil
+}

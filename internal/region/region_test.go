@@ -1,0 +1,228 @@
+package region
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/snapper/snapper/internal/ec2sim"
+)
+
+const reg = "eu-west-1"
+
+var runTime = time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
+
+func params() Params {
+	return Params{Prefix: "autosnap", Interval: 86400, Run: runTime, Execution: "exec-1"}
+}
+
+func toolTags(prefix string) map[string]string { return map[string]string{"snapshot_tool": prefix} }
+
+// runRegion does one region's work the way the state machine does, in
+// invocations of at most `batch` volumes each, and returns the outcomes.
+func runRegion(t *testing.T, sim *ec2sim.Sim, p Params, batch int) (created []Created, deleted []Deleted, invocations int) {
+	t.Helper()
+	ctx := context.Background()
+	client := sim.Region(reg)
+	plan, err := Discover(ctx, client, Limits{}, reg, p)
+	require.NoError(t, err)
+	// Each invocation gets a fresh clock, as each Lambda invocation has its own deadline.
+	invocation := func() Worker { return Worker{EC2: client, Concurrency: 4, Now: stepClock()} }
+	for from := 0; from < len(plan.Volumes); {
+		invocations++
+		out, next, err := invocation().Create(ctx, p, plan, from, runTime.Add(time.Duration(batch)*time.Second))
+		require.NoError(t, err)
+		require.Greater(t, next, from, "every invocation makes progress")
+		created = append(created, out...)
+		from = next
+	}
+	byVolume := map[string]Created{}
+	for _, c := range created {
+		byVolume[c.VolumeID] = c
+	}
+	for from := 0; from < len(plan.Volumes); {
+		out, next, err := invocation().Prune(ctx, p, plan, byVolume, from, runTime.Add(time.Duration(batch)*time.Second))
+		require.NoError(t, err)
+		require.Greater(t, next, from)
+		deleted = append(deleted, out...)
+		from = next
+	}
+	return created, deleted, invocations
+}
+
+// stepClock starts at runTime and moves one second per reading, so an
+// invocation whose stopAt is runTime + n seconds hands out n volumes.
+func stepClock() func() time.Time {
+	var n atomic.Int64
+	return func() time.Time { return runTime.Add(time.Duration(n.Add(1)-1) * time.Second) }
+}
+
+func toolSnapshotsByVolume(sim *ec2sim.Sim, prefix string) map[string][]ec2sim.SnapshotInfo {
+	out := map[string][]ec2sim.SnapshotInfo{}
+	for _, s := range sim.Snapshots(reg) {
+		if s.Tags["snapshot_tool"] == prefix {
+			out[s.Volume] = append(out[s.Volume], s)
+		}
+	}
+	return out
+}
+
+func TestRegionWorkAcrossSmallPagesAndContinuations(t *testing.T) {
+	sim := ec2sim.New()
+	sim.MaxPage = 5 // every list takes several pages
+	var vols []string
+	for i := range 12 {
+		inst := sim.AddInstance(reg, map[string]string{"autosnap": "1", "autosnap_retain": "2"})
+		v := sim.AddVolume(reg, inst, nil)
+		vols = append(vols, v)
+		for d := range i % 4 { // 0..3 older snapshots
+			sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: v, Start: runTime.AddDate(0, 0, -1-d), Tags: toolTags("autosnap")})
+		}
+	}
+	handMade := sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: vols[3], Start: runTime.AddDate(0, 0, -9)})
+	other := sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: vols[3], Start: runTime.AddDate(0, 0, -9), Tags: toolTags("hourly")})
+	for range 7 { // unmanaged instances are not listed as managed
+		sim.AddVolume(reg, sim.AddInstance(reg, nil), nil)
+	}
+
+	created, deleted, invocations := runRegion(t, sim, params(), 3)
+
+	assert.Equal(t, 4, invocations, "12 volumes, 3 per invocation")
+	assert.Len(t, created, 12)
+	byVol := toolSnapshotsByVolume(sim, "autosnap")
+	for i, v := range vols {
+		snaps := byVol[v]
+		require.Len(t, snaps, min(2, 1+i%4), "retain=2 for %s", v)
+		newest := snaps[len(snaps)-1]
+		assert.Equal(t, "2026-11-25T03:00:00Z", newest.Tags["autosnap_run"])
+		assert.Equal(t, "exec-1", newest.Tags["autosnap_execution"])
+		assert.Equal(t, "2026-11-25-"+v+"-", newest.Tags["Name"][:len("2026-11-25-"+v+"-")])
+	}
+	// 0+1+2+3 per 4 volumes, thrice = 18 old; each volume keeps 1 old.
+	assert.Len(t, deleted, 18-9)
+	ids := map[string]bool{}
+	for _, s := range sim.Snapshots(reg) {
+		ids[s.ID] = true
+	}
+	assert.True(t, ids[handMade], "hand-made snapshot survives")
+	assert.True(t, ids[other], "other prefix's snapshot survives")
+	calls := sim.Calls()
+	assert.Greater(t, calls[reg+"/DescribeVolumes"], int64(3), "volumes were paged")
+	assert.Equal(t, int64(12), calls[reg+"/CreateSnapshot"])
+	assert.Equal(t, int64(9), calls[reg+"/DeleteSnapshot"])
+}
+
+func TestRetriedCreateMakesNoDuplicate(t *testing.T) {
+	sim := ec2sim.New()
+	for range 4 {
+		sim.AddVolume(reg, sim.AddInstance(reg, map[string]string{"autosnap": "1", "autosnap_retain": "3"}), nil)
+	}
+	ctx := context.Background()
+	plan, err := Discover(ctx, sim.Region(reg), Limits{}, reg, params())
+	require.NoError(t, err)
+	w := Worker{EC2: sim.Region(reg), Concurrency: 2}
+	first, next, err := w.Create(ctx, params(), plan, 0, time.Time{})
+	require.NoError(t, err)
+	require.Equal(t, 4, next)
+	// The step is retried as if its result had been lost.
+	again, _, err := w.Create(ctx, params(), plan, 0, time.Time{})
+	require.NoError(t, err)
+	assert.Len(t, sim.Snapshots(reg), 4, "no second snapshot")
+	for i := range again {
+		assert.True(t, again[i].Earlier)
+	}
+	assert.ElementsMatch(t, ids(first), ids(again))
+	// A second execution for the same run time plans nothing to create.
+	plan2, err := Discover(ctx, sim.Region(reg), Limits{}, reg, Params{Prefix: "autosnap", Interval: 86400, Run: runTime, Execution: "exec-2"})
+	require.NoError(t, err)
+	for _, v := range plan2.Volumes {
+		assert.False(t, v.Create)
+		assert.True(t, v.Done)
+	}
+}
+
+func ids(cs []Created) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.SnapshotID)
+	}
+	return out
+}
+
+func TestFailedCreateIsNotPrunedAndInUseIsSkipped(t *testing.T) {
+	sim := ec2sim.New()
+	failing := sim.AddVolume(reg, sim.AddInstance(reg, map[string]string{"autosnap": "1", "autosnap_retain": "1"}), nil)
+	golden := sim.AddVolume(reg, sim.AddInstance(reg, map[string]string{"autosnap": "1", "autosnap_retain": "1"}), nil)
+	for d := 1; d <= 3; d++ {
+		sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: failing, Start: runTime.AddDate(0, 0, -d), Tags: toolTags("autosnap")})
+	}
+	inUse := sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: golden, Start: runTime.AddDate(0, 0, -2), InUse: true, Tags: toolTags("autosnap")})
+	plain := sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: golden, Start: runTime.AddDate(0, 0, -1), Tags: toolTags("autosnap")})
+	sim.Fault = failCreateOf(failing)
+
+	created, deleted, _ := runRegion(t, sim, params(), 10)
+
+	byVol := toolSnapshotsByVolume(sim, "autosnap")
+	assert.Len(t, byVol[failing], 3, "a volume whose snapshot failed keeps every snapshot")
+	var failed int
+	for _, c := range created {
+		if c.Error != "" {
+			failed++
+			assert.Equal(t, failing, c.VolumeID)
+			assert.Contains(t, c.Error, "IncorrectState")
+		}
+	}
+	assert.Equal(t, 1, failed)
+	var inUseSeen, deletedPlain bool
+	for _, d := range deleted {
+		inUseSeen = inUseSeen || (d.SnapshotID == inUse && d.InUse)
+		deletedPlain = deletedPlain || (d.SnapshotID == plain && !d.InUse && d.Error == "")
+	}
+	assert.True(t, inUseSeen, "in-use snapshot reported as skipped")
+	assert.True(t, deletedPlain, "the run went on past it")
+	assert.Len(t, byVol[golden], 2, "new one plus the in-use one")
+}
+
+func TestPendingAndErrorSnapshots(t *testing.T) {
+	sim := ec2sim.New()
+	v := sim.AddVolume(reg, sim.AddInstance(reg, map[string]string{"autosnap": "1", "autosnap_retain": "2"}), nil)
+	pending := sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: v, Start: runTime.Add(-time.Hour), State: "pending", Tags: toolTags("autosnap")})
+	older := sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: v, Start: runTime.AddDate(0, 0, -1), Tags: toolTags("autosnap")})
+	oldest := sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: v, Start: runTime.AddDate(0, 0, -2), Tags: toolTags("autosnap")})
+	broken := sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: v, Start: runTime.AddDate(0, 0, -1), State: "error", Tags: toolTags("autosnap")})
+
+	created, deleted, _ := runRegion(t, sim, Params{Prefix: "autosnap", Interval: 86400, Run: runTime.Add(time.Hour), Execution: "e"}, 10)
+
+	assert.Empty(t, created, "a pending snapshot from this calendar day counts as the newest")
+	var gone []string
+	for _, d := range deleted {
+		gone = append(gone, d.SnapshotID)
+	}
+	assert.ElementsMatch(t, []string{oldest, broken}, gone)
+	left := map[string]bool{}
+	for _, s := range sim.Snapshots(reg) {
+		left[s.ID] = true
+	}
+	assert.True(t, left[pending])
+	assert.True(t, left[older])
+}
+
+func TestDryRunChangesNothing(t *testing.T) {
+	sim := ec2sim.New()
+	v := sim.AddVolume(reg, sim.AddInstance(reg, map[string]string{"autosnap": "1", "autosnap_retain": "1"}), nil)
+	sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: v, Start: runTime.AddDate(0, 0, -1), Tags: toolTags("autosnap")})
+	p := params()
+	p.DryRun = true
+	created, deleted, _ := runRegion(t, sim, p, 10)
+	require.Len(t, created, 1)
+	assert.True(t, created[0].DryRun)
+	require.Len(t, deleted, 1)
+	assert.True(t, deleted[0].DryRun)
+	assert.Len(t, sim.Snapshots(reg), 1)
+	assert.Zero(t, sim.Calls()[reg+"/CreateSnapshot"])
+	assert.Zero(t, sim.Calls()[reg+"/DeleteSnapshot"])
+}
