@@ -35,6 +35,17 @@ type TransientError struct {
 func (e *TransientError) Error() string { return e.Step + ": " + e.Err.Error() }
 func (e *TransientError) Unwrap() error { return e.Err }
 
+// PermanentError is a failure that a retry cannot cure (access denied, a
+// region not enabled). The state machine does not retry it; the region is
+// reported as failed.
+type PermanentError struct {
+	Step string
+	Err  error
+}
+
+func (e *PermanentError) Error() string { return e.Step + ": " + e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
 // Outermost makes sure a routed error reaches the Lambda runtime as its own
 // type, whatever wrapping happened on the way up.
 func Outermost(err error) error {
@@ -48,6 +59,10 @@ func Outermost(err error) error {
 	var t *TransientError
 	if errors.As(err, &t) {
 		return t
+	}
+	var p *PermanentError
+	if errors.As(err, &p) {
+		return p
 	}
 	return err
 }

@@ -154,16 +154,27 @@ func (s *streamer) event(ev types.HistoryEvent) {
 		fmt.Fprintf(s.w, "%8.2fs  < %-14s %s %s\n", elapsed, name, region, took)
 	case ev.LambdaFunctionFailedEventDetails != nil:
 		d := ev.LambdaFunctionFailedEventDetails
-		fmt.Fprintf(s.w, "%8.2fs  ! failed: %s: %s (retried if the state's Retry matches)\n", elapsed, aws.ToString(d.Error), cut(aws.ToString(d.Cause), 300))
+		fmt.Fprintf(s.w, "%8.2fs  ! %s: %s\n", elapsed, aws.ToString(d.Error), cut(causeMessage(d.Cause), 300))
 	case ev.LambdaFunctionTimedOutEventDetails != nil:
 		fmt.Fprintf(s.w, "%8.2fs  ! timed out: %s\n", elapsed, aws.ToString(ev.LambdaFunctionTimedOutEventDetails.Cause))
 	case ev.TaskFailedEventDetails != nil:
 		d := ev.TaskFailedEventDetails
-		fmt.Fprintf(s.w, "%8.2fs  ! failed: %s: %s\n", elapsed, aws.ToString(d.Error), cut(aws.ToString(d.Cause), 300))
+		fmt.Fprintf(s.w, "%8.2fs  ! %s: %s\n", elapsed, aws.ToString(d.Error), cut(causeMessage(d.Cause), 300))
 	case ev.ExecutionFailedEventDetails != nil:
 		d := ev.ExecutionFailedEventDetails
-		fmt.Fprintf(s.w, "%8.2fs  ! execution failed: %s: %s\n", elapsed, aws.ToString(d.Error), cut(aws.ToString(d.Cause), 300))
+		fmt.Fprintf(s.w, "%8.2fs  ! execution failed: %s: %s\n", elapsed, aws.ToString(d.Error), cut(causeMessage(d.Cause), 300))
 	}
+}
+
+// causeMessage shows a Lambda error's message rather than its JSON.
+func causeMessage(cause *string) string {
+	var e struct {
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if json.Unmarshal([]byte(aws.ToString(cause)), &e) == nil && e.ErrorMessage != "" {
+		return e.ErrorMessage
+	}
+	return aws.ToString(cause)
 }
 
 func cut(s string, n int) string {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -50,6 +51,8 @@ type Options struct {
 	// EC2Limits emulates EC2's token buckets at the front endpoint with
 	// AWS's refill rates times this factor; 0 turns them off.
 	EC2Limits float64
+	// Faults are injected at the front endpoint (see Fault).
+	Faults []*Fault
 	// Adjust, when set, may change the handlers' dependencies (the fleet
 	// simulator, client-side limits) before they are served.
 	Adjust func(*steps.Deps)
@@ -66,6 +69,7 @@ type Env struct {
 	Front           *Front
 	// EC2 counts EC2 calls per region and action and enforces --ec2-limits.
 	EC2    *EC2Limiter
+	faults atomic.Pointer[[]*Fault]
 	server *http.Server
 }
 
@@ -154,14 +158,18 @@ func Up(ctx context.Context, opts Options) (_ *Env, err error) {
 		if !ok {
 			return nil, fmt.Errorf("template.yaml has function %s, which local mode does not know", id)
 		}
-		functions[id] = Function{Handler: lambda.NewHandler(h), Timeout: tmpl.FunctionTimeouts[id]}
+		functions[id] = Function{Handler: WrapFunction(env.Faults, id, lambda.NewHandler(h)), Timeout: tmpl.FunctionTimeouts[id]}
 	}
 	env.Front, err = NewFront(moto.URL, functions)
 	if err != nil {
 		return nil, err
 	}
 	env.EC2 = NewEC2Limiter(opts.EC2Limits)
-	env.Front.Intercept = env.EC2.Intercept
+	env.SetFaults(opts.Faults)
+	faults := InterceptAWS(env.Faults)
+	env.Front.Intercept = func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+		return faults(w, r, body) || env.EC2.Intercept(w, r, body)
+	}
 	env.server = &http.Server{Handler: env.Front, ReadHeaderTimeout: 30 * time.Second}
 	go func() { _ = env.server.Serve(listener) }()
 
@@ -212,6 +220,17 @@ func (e *Env) substitutions(t asl.Template) (map[string]string, error) {
 		}
 	}
 	return values, nil
+}
+
+// SetFaults replaces the injected faults (nil: none).
+func (e *Env) SetFaults(f []*Fault) { e.faults.Store(&f) }
+
+// Faults are the injected faults in force.
+func (e *Env) Faults() []*Fault {
+	if p := e.faults.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Close stops the front endpoint and moto.

@@ -169,7 +169,7 @@ func failure(step string, err error) error {
 	if errors.As(err, &api) {
 		for _, c := range permanentCodes {
 			if strings.EqualFold(api.ErrorCode(), c) {
-				return fmt.Errorf("%s: %w", step, err)
+				return &errkind.PermanentError{Step: step, Err: err}
 			}
 		}
 	}
