@@ -29,7 +29,7 @@ import (
 )
 
 const usage = `usage:
-  snapper local up [--port N] [--ec2-limits aws|off|FACTOR] [--log FILE]
+  snapper local up [--port N] [--ec2-limits aws|off|FACTOR] [--faults SPEC] [--log FILE]
   snapper local run --endpoint URL --input FILE [--name NAME]
   snapper demo
   snapper validate [--template FILE]`
@@ -45,7 +45,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var err error
-	code := 1
+	code := 0
 	switch {
 	case len(args) >= 2 && args[0] == "local" && args[1] == "up":
 		err = localUp(ctx, args[2:], stdout, stderr)
@@ -66,10 +66,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "snapper: %v\n", err)
 		return 1
 	}
-	if code != 1 {
-		return code
-	}
-	return 0
+	return code
 }
 
 func flags(name string, stderr io.Writer) *flag.FlagSet {
@@ -93,10 +90,15 @@ func localUp(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	port := fs.Int("port", 0, "port of the local endpoint (0 = a free one)")
 	limits := fs.String("ec2-limits", "off", "emulate EC2's API token buckets: aws, off, or a factor on AWS's rates")
 	logFile := fs.String("log", "", "write moto's output and the functions' JSON logs to this file")
+	faultSpec := fs.String("faults", "", "inject faults (see README, Fault injection)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	factor, err := localaws.ParseEC2Limits(*limits)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	faults, err := localaws.ParseFaults(*faultSpec)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -109,13 +111,13 @@ func localUp(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		defer f.Close()
 		logOut = f
 	}
-	env, err := localaws.Up(ctx, localaws.Options{Port: *port, EC2Limits: factor, Log: logOut})
+	env, err := localaws.Up(ctx, localaws.Options{Port: *port, EC2Limits: factor, Log: logOut, Faults: faults})
 	if err != nil {
 		return err
 	}
 	defer env.Close()
 	fmt.Fprintf(stdout, "endpoint=%s\n", env.Endpoint)
-	fmt.Fprintf(stdout, "state_machine=%s\nbucket=%s\ntopic=%s\n", env.StateMachineArn, env.Bucket, env.TopicArn)
+	fmt.Fprintf(stdout, "state_machine=%s\nbucket=%s\ntopic=%s\nmoto=%s\n", env.StateMachineArn, env.Bucket, env.TopicArn, env.Moto.URL)
 	fmt.Fprintln(stderr, "local AWS is up; stop it with Ctrl-C")
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "stopping local AWS")

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestLocalUpAndRun drives the snapper command as a user does: local up in
+// the background, local run on event files, Ctrl-C, nothing left behind.
+func TestLocalUpAndRun(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "snapper")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run())
+
+	up := exec.Command(bin, "local", "up")
+	up.Dir = "../.."
+	stdout, err := up.StdoutPipe()
+	require.NoError(t, err)
+	var upErr bytes.Buffer
+	up.Stderr = &upErr
+	require.NoError(t, up.Start())
+	defer func() { _ = up.Process.Kill() }()
+	lines := bufio.NewScanner(stdout)
+	require.True(t, lines.Scan(), "local up printed nothing: %s", upErr.String())
+	first := lines.Text()
+	require.True(t, strings.HasPrefix(first, "endpoint=http://127.0.0.1:"), first)
+	endpoint := strings.TrimPrefix(first, "endpoint=")
+	var motoAddr string
+	for motoAddr == "" && lines.Scan() {
+		if v, ok := strings.CutPrefix(lines.Text(), "moto=http://"); ok {
+			motoAddr = v
+		}
+	}
+	require.NotEmpty(t, motoAddr)
+	go func() {
+		for lines.Scan() {
+		}
+	}()
+
+	run := func(args ...string) (int, string, string) {
+		cmd := exec.Command(bin, append([]string{"local", "run"}, args...)...)
+		cmd.Dir = "../.."
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		err := cmd.Run()
+		code := 0
+		if exit, ok := err.(*exec.ExitError); ok {
+			code = exit.ExitCode()
+		} else {
+			require.NoError(t, err)
+		}
+		return code, out.String(), errOut.String()
+	}
+	lastLine := func(s string) string {
+		parts := strings.Split(strings.TrimSpace(s), "\n")
+		return parts[len(parts)-1]
+	}
+
+	code, out, progress := run("--endpoint", endpoint, "--input", "events/schedule/defaults.json", "--name", "cli-defaults")
+	assert.Equal(t, 0, code, progress)
+	var rep struct {
+		ScheduleName string `json:"schedule_name"`
+		Regions      []struct{ Region string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(lastLine(out)), &rep), out)
+	assert.Equal(t, "Default", rep.ScheduleName)
+	assert.Equal(t, "us-east-1", rep.Regions[0].Region)
+	assert.Contains(t, progress, "> Discover       us-east-1")
+	assert.Contains(t, progress, "execution cli-defaults SUCCEEDED")
+
+	code, out, progress = run("--endpoint", endpoint, "--input", "events/schedule/bad-input.json", "--name", "cli-bad")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, lastLine(out), `"status":"FAILED"`)
+	assert.Contains(t, progress, "ValidationError: invalid input: ec2_region=")
+
+	code, _, _ = run("--input", "events/schedule/defaults.json")
+	assert.Equal(t, 2, code, "usage error without --endpoint")
+	code, _, _ = run("--endpoint", endpoint, "--input", "no/such/file.json")
+	assert.Equal(t, 2, code)
+
+	require.NoError(t, up.Process.Signal(syscall.SIGINT))
+	done := make(chan error, 1)
+	go func() { done <- up.Wait() }()
+	select {
+	case err := <-done:
+		assert.NoError(t, err, upErr.String())
+	case <-time.After(15 * time.Second):
+		t.Fatal("local up did not stop on SIGINT")
+	}
+	_, err = net.DialTimeout("tcp", strings.TrimPrefix(endpoint, "http://"), time.Second)
+	assert.Error(t, err, "the endpoint is closed")
+	_, err = net.DialTimeout("tcp", motoAddr, time.Second)
+	assert.Error(t, err, "moto was stopped")
+}
+
+func TestUsageErrors(t *testing.T) {
+	var out, errOut bytes.Buffer
+	assert.Equal(t, 2, run([]string{"nonsense"}, &out, &errOut))
+	assert.Contains(t, errOut.String(), "usage:")
+	assert.Equal(t, 2, run([]string{"local", "up", "--ec2-limits", "lots"}, &out, &errOut))
+	assert.Equal(t, 2, run([]string{"local", "up", "--faults", "service=ec2"}, &out, &errOut))
+}
+
+func TestValidate(t *testing.T) {
+	var out bytes.Buffer
+	assert.Equal(t, 0, run([]string{"validate", "--template", "../../template.yaml"}, &out, &out), out.String())
+	assert.Contains(t, out.String(), "ok (5 substitutions)")
+}
