@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-FUNCTIONS := plan discover create prune report
+FUNCTIONS := plan discover apply report
 GO        ?= go
 VENV      := .venv
 VENV_OK   := $(VENV)/.installed
@@ -34,10 +34,8 @@ build-PlanFunction:
 	$(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/plan
 build-DiscoverFunction:
 	$(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/discover
-build-CreateFunction:
-	$(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/create
-build-PruneFunction:
-	$(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/prune
+build-ApplyFunction:
+	$(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/apply
 build-ReportFunction:
 	$(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/report
 

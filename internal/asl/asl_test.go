@@ -22,7 +22,7 @@ func TestTheProjectDefinitionChecksOut(t *testing.T) {
 	}
 	assert.Equal(t, Substitution{Kind: "GetAtt", Resource: "PlanFunction", Attr: "Arn"}, tmpl.Substitutions["PlanFunctionArn"])
 	assert.Equal(t, 60*time.Second, tmpl.FunctionTimeouts["PlanFunction"])
-	assert.Equal(t, 900*time.Second, tmpl.FunctionTimeouts["CreateFunction"], "from Globals")
+	assert.Equal(t, 900*time.Second, tmpl.FunctionTimeouts["ApplyFunction"], "from Globals")
 }
 
 func TestCheckFindsBrokenDefinitions(t *testing.T) {

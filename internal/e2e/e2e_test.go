@@ -354,10 +354,10 @@ func TestSecondPrefixIsIndependent(t *testing.T) {
 	}
 }
 
-func TestCrashedCreateIsRetriedWithoutDuplicates(t *testing.T) {
+func TestCrashedApplyIsRetriedWithoutDuplicates(t *testing.T) {
 	region := "us-west-1"
 	f := seedSpecFleet(t, region)
-	env.SetFaults([]*localaws.Fault{{Function: "CreateFunction", Crash: "after", Count: 1}})
+	env.SetFaults([]*localaws.Fault{{Function: "ApplyFunction", Crash: "after", Count: 1}})
 	defer env.SetFaults(nil)
 	o := execute(t, map[string]any{"ec2_regions": []string{region}, "time": tomorrow().Format(time.RFC3339)})
 	require.Equal(t, "SUCCEEDED", o.Status, o.Cause)

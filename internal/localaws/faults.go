@@ -23,7 +23,7 @@ import (
 //	service   ec2, s3, sns, ... (from the request's signature)
 //	action    EC2/SNS query action, or S3's PutObject, GetObject, ListObjectsV2
 //	region    only calls signed for this region
-//	function  a function's logical id (PlanFunction, CreateFunction, ...)
+//	function  a function's logical id (PlanFunction, ApplyFunction, ...)
 //	error     the AWS error code to answer with (e.g. RequestLimitExceeded)
 //	status    its HTTP status (default 400; 503 for RequestLimitExceeded/Unavailable)
 //	latency   a delay before the call goes on (e.g. 200ms)

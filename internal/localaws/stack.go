@@ -147,8 +147,8 @@ func Up(ctx context.Context, opts Options) (_ *Env, err error) {
 	}
 	functions := map[string]Function{}
 	handlers := map[string]any{
-		"PlanFunction": deps.Plan, "DiscoverFunction": deps.Discover, "CreateFunction": deps.Create,
-		"PruneFunction": deps.Prune, "ReportFunction": deps.Report,
+		"PlanFunction": deps.Plan, "DiscoverFunction": deps.Discover, "ApplyFunction": deps.Apply,
+		"ReportFunction": deps.Report,
 	}
 	for id, typ := range tmpl.Resources {
 		if typ != "AWS::Serverless::Function" {

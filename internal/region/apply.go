@@ -11,17 +11,23 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+	"golang.org/x/time/rate"
 
 	"github.com/snapper/snapper/internal/fleet"
 )
 
-// Worker carries out a region's plan concurrently, under Limits, and stops
-// handing out work at StopAt so the invocation can return a cursor and
-// continue in the next one instead of timing out.
+// Worker carries out a region's plan: creates and deletes run at the same
+// time, each under its own token bucket, so that both of EC2's buckets are
+// used at once. It stops handing out volumes at StopAt so the invocation
+// can return a cursor and continue in the next one instead of timing out.
 type Worker struct {
-	EC2         EC2
-	Limits      Limits
+	EC2    EC2
+	Limits Limits
+	// Concurrency is the number of calls of each kind in flight.
 	Concurrency int
+	// Window caps the volumes handed out but not finished, so that what is
+	// in flight when StopAt comes finishes in good time. Default 200.
+	Window int
 	// Now is the clock that StopAt is measured on; the fleet simulator
 	// gives its own scaled clock.
 	Now func() time.Time
@@ -54,11 +60,22 @@ type Deleted struct {
 	Error      string `json:"error,omitempty"`
 }
 
-// Create makes the snapshots the plan calls for, from volume index from
-// on. It returns the outcomes and the index to continue from; next equals
-// len(plan.Volumes) when the region is done. A volume whose snapshot of
-// this run already exists gets no second one.
-func (w Worker) Create(ctx context.Context, p Params, plan Plan, from int, stopAt time.Time) ([]Created, int, error) {
+// Outcomes are what one invocation did.
+type Outcomes struct {
+	Created []Created `json:"created"`
+	Deleted []Deleted `json:"deleted"`
+	// DeleteCeiling is set when pruning stopped at the deletion ceiling.
+	DeleteCeiling bool `json:"delete_ceiling,omitempty"`
+}
+
+// Apply does the plan from volume index from on: for each volume, the
+// snapshot it is due (unless this run already made one, found by its
+// P_run tag), then the deletions retention calls for, but only once the
+// create succeeded (or none was due). It returns the index to continue
+// from; next equals len(plan.Volumes) when the region is done. At most
+// maxDeletes snapshots are deleted (negative: no limit); when the ceiling
+// stops pruning, DeleteCeiling says so.
+func (w Worker) Apply(ctx context.Context, p Params, plan Plan, from int, stopAt time.Time, maxDeletes int) (Outcomes, int, error) {
 	keys := fleet.KeysFor(p.Prefix)
 	runTag := fleet.RunTag(p.Run)
 	existing := map[string]string{}
@@ -68,32 +85,144 @@ func (w Worker) Create(ctx context.Context, p Params, plan Plan, from int, stopA
 			{Name: aws.String("tag:" + keys.Run), Values: []string{runTag}},
 		})
 		if err != nil {
-			return nil, from, err
+			return Outcomes{}, from, err
 		}
 		for _, s := range made {
 			existing[s.VolumeID] = s.ID
 		}
 	}
-	var mu sync.Mutex
-	var out []Created
-	record := func(c Created) {
-		mu.Lock()
-		out = append(out, c)
-		mu.Unlock()
+	if from > 0 {
+		// A continuation: the previous invocation may have spent EC2's
+		// burst, so the local buckets start empty rather than full.
+		drain(w.Limits.Create)
+		drain(w.Limits.Delete)
 	}
-	next := w.each(ctx, len(plan.Volumes), from, stopAt, func(i int) {
-		v := plan.Volumes[i]
-		switch {
-		case !v.Create:
-		case p.DryRun:
-			record(Created{VolumeID: v.VolumeID, DryRun: true})
-		case existing[v.VolumeID] != "":
-			record(Created{VolumeID: v.VolumeID, SnapshotID: existing[v.VolumeID], Earlier: true})
-		default:
-			record(w.createOne(ctx, keys, p, runTag, v.ManagedVolume))
+
+	var mu sync.Mutex
+	var out Outcomes
+	deletesLeft := maxDeletes
+	conc := max(w.Concurrency, 1)
+	window := w.Window
+	if window <= 0 {
+		window = 200
+	}
+	type deletion struct {
+		vol, snap string
+		done      func()
+	}
+	slots := make(chan struct{}, window)
+	creates := make(chan int)
+	deletes := make(chan deletion)
+	var volumes, workers sync.WaitGroup
+
+	prune := func(v fleet.VolumePlan, release func()) {
+		var todo []string
+		mu.Lock()
+		for _, id := range v.Delete {
+			if maxDeletes >= 0 && deletesLeft <= 0 {
+				out.DeleteCeiling = true
+				break
+			}
+			deletesLeft--
+			todo = append(todo, id)
 		}
-	})
+		mu.Unlock()
+		if len(todo) == 0 {
+			release()
+			return
+		}
+		var pending sync.WaitGroup
+		pending.Add(len(todo))
+		go func() {
+			for _, id := range todo {
+				deletes <- deletion{vol: v.VolumeID, snap: id, done: pending.Done}
+			}
+		}()
+		go func() {
+			pending.Wait()
+			release()
+		}()
+	}
+
+	for range conc {
+		workers.Add(2)
+		go func() {
+			defer workers.Done()
+			for i := range creates {
+				v := plan.Volumes[i]
+				release := func() { <-slots; volumes.Done() }
+				if !v.Create {
+					prune(v, release)
+					continue
+				}
+				var c Created
+				switch {
+				case p.DryRun:
+					c = Created{VolumeID: v.VolumeID, DryRun: true}
+				case existing[v.VolumeID] != "":
+					c = Created{VolumeID: v.VolumeID, SnapshotID: existing[v.VolumeID], Earlier: true}
+				default:
+					c = w.createOne(ctx, keys, p, runTag, v.ManagedVolume)
+				}
+				mu.Lock()
+				out.Created = append(out.Created, c)
+				mu.Unlock()
+				if c.Error != "" {
+					// Never prune a volume whose snapshot failed in this run.
+					release()
+					continue
+				}
+				prune(v, release)
+			}
+		}()
+		go func() {
+			defer workers.Done()
+			for d := range deletes {
+				rec := Deleted{VolumeID: d.vol, SnapshotID: d.snap, DryRun: p.DryRun}
+				if !p.DryRun {
+					w.deleteOne(ctx, &rec)
+				}
+				mu.Lock()
+				out.Deleted = append(out.Deleted, rec)
+				mu.Unlock()
+				d.done()
+			}
+		}()
+	}
+
+	next := from
+	for ; next < len(plan.Volumes); next++ {
+		v := plan.Volumes[next]
+		if !v.Create && len(v.Delete) == 0 {
+			continue
+		}
+		// The slot first: waiting for one may take a while, and the clock
+		// is read after it.
+		slots <- struct{}{}
+		if next > from && w.stop(ctx, stopAt) {
+			<-slots
+			break
+		}
+		volumes.Add(1)
+		creates <- next
+	}
+	close(creates)
+	volumes.Wait()
+	close(deletes)
+	workers.Wait()
 	return out, next, ctx.Err()
+}
+
+// stop tells whether to hand out no more volumes. The first volume of an
+// invocation is always handed out, so a loop of invocations cannot stall.
+func (w Worker) stop(ctx context.Context, stopAt time.Time) bool {
+	return ctx.Err() != nil || (!stopAt.IsZero() && !w.now().Before(stopAt))
+}
+
+func drain(l *rate.Limiter) {
+	if l != nil {
+		l.ReserveN(time.Now(), l.Burst())
+	}
 }
 
 func (w Worker) createOne(ctx context.Context, keys fleet.Keys, p Params, runTag string, mv fleet.ManagedVolume) Created {
@@ -123,37 +252,9 @@ func (w Worker) createOne(ctx context.Context, keys fleet.Keys, p Params, runTag
 	return c
 }
 
-// Prune deletes what retention says, from volume index from on. A volume
-// whose create failed (or is not recorded) keeps all its snapshots. A
-// snapshot in use (an AMI) is skipped and reported; one already gone
-// counts as deleted, so a retried step is harmless.
-func (w Worker) Prune(ctx context.Context, p Params, plan Plan, created map[string]Created, from int, stopAt time.Time) ([]Deleted, int, error) {
-	var mu sync.Mutex
-	var out []Deleted
-	next := w.each(ctx, len(plan.Volumes), from, stopAt, func(i int) {
-		v := plan.Volumes[i]
-		if len(v.Delete) == 0 {
-			return
-		}
-		if v.Create {
-			c, ok := created[v.VolumeID]
-			if !ok || c.Error != "" || (c.SnapshotID == "" && !c.DryRun) {
-				return
-			}
-		}
-		for _, id := range v.Delete {
-			d := Deleted{VolumeID: v.VolumeID, SnapshotID: id, DryRun: p.DryRun}
-			if !p.DryRun {
-				w.deleteOne(ctx, &d)
-			}
-			mu.Lock()
-			out = append(out, d)
-			mu.Unlock()
-		}
-	})
-	return out, next, ctx.Err()
-}
-
+// deleteOne deletes one snapshot. One in use (an AMI) is skipped and
+// reported; one already gone counts as deleted, so a retried step is
+// harmless.
 func (w Worker) deleteOne(ctx context.Context, d *Deleted) {
 	if err := wait(ctx, w.Limits.Delete); err != nil {
 		d.Error = err.Error()
@@ -167,35 +268,6 @@ func (w Worker) deleteOne(ctx context.Context, d *Deleted) {
 	default:
 		d.Error = describe(err)
 	}
-}
-
-// each runs do(i) for i in [from, n) on Concurrency goroutines and stops
-// handing out indexes once the clock reaches stopAt. Every index handed out
-// is finished before it returns the first index not handed out. The first
-// index is always handed out, so a loop of invocations cannot stall.
-func (w Worker) each(ctx context.Context, n, from int, stopAt time.Time, do func(i int)) int {
-	conc := max(w.Concurrency, 1)
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				do(i)
-			}
-		}()
-	}
-	next := from
-	for ; next < n; next++ {
-		if next > from && (ctx.Err() != nil || (!stopAt.IsZero() && !w.now().Before(stopAt))) {
-			break
-		}
-		work <- next
-	}
-	close(work)
-	wg.Wait()
-	return next
 }
 
 func errorCode(err error) string {

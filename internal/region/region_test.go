@@ -2,12 +2,14 @@ package region
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
 
 	"github.com/snapper/snapper/internal/ec2sim"
 )
@@ -23,32 +25,22 @@ func params() Params {
 func toolTags(prefix string) map[string]string { return map[string]string{"snapshot_tool": prefix} }
 
 // runRegion does one region's work the way the state machine does, in
-// invocations of at most `batch` volumes each, and returns the outcomes.
+// invocations that stop after about `batch` volumes each.
 func runRegion(t *testing.T, sim *ec2sim.Sim, p Params, batch int) (created []Created, deleted []Deleted, invocations int) {
 	t.Helper()
 	ctx := context.Background()
 	client := sim.Region(reg)
 	plan, err := Discover(ctx, client, Limits{}, reg, p)
 	require.NoError(t, err)
-	// Each invocation gets a fresh clock, as each Lambda invocation has its own deadline.
-	invocation := func() Worker { return Worker{EC2: client, Concurrency: 4, Now: stepClock()} }
 	for from := 0; from < len(plan.Volumes); {
 		invocations++
-		out, next, err := invocation().Create(ctx, p, plan, from, runTime.Add(time.Duration(batch)*time.Second))
+		// Each invocation gets a fresh clock, as each Lambda invocation has its own deadline.
+		w := Worker{EC2: client, Concurrency: 4, Now: stepClock()}
+		out, next, err := w.Apply(ctx, p, plan, from, runTime.Add(time.Duration(batch)*time.Second), -1)
 		require.NoError(t, err)
 		require.Greater(t, next, from, "every invocation makes progress")
-		created = append(created, out...)
-		from = next
-	}
-	byVolume := map[string]Created{}
-	for _, c := range created {
-		byVolume[c.VolumeID] = c
-	}
-	for from := 0; from < len(plan.Volumes); {
-		out, next, err := invocation().Prune(ctx, p, plan, byVolume, from, runTime.Add(time.Duration(batch)*time.Second))
-		require.NoError(t, err)
-		require.Greater(t, next, from)
-		deleted = append(deleted, out...)
+		created = append(created, out.Created...)
+		deleted = append(deleted, out.Deleted...)
 		from = next
 	}
 	return created, deleted, invocations
@@ -91,7 +83,7 @@ func TestRegionWorkAcrossSmallPagesAndContinuations(t *testing.T) {
 
 	created, deleted, invocations := runRegion(t, sim, params(), 3)
 
-	assert.Equal(t, 3, invocations, "12 volumes, 4 per invocation (the first is always handed out, then 3 clock readings)")
+	assert.Equal(t, 3, invocations, "12 volumes with work, 4 per invocation (the first is always handed out, then 3 clock readings)")
 	assert.Len(t, created, 12)
 	byVol := toolSnapshotsByVolume(sim, "autosnap")
 	for i, v := range vols {
@@ -125,17 +117,18 @@ func TestRetriedCreateMakesNoDuplicate(t *testing.T) {
 	plan, err := Discover(ctx, sim.Region(reg), Limits{}, reg, params())
 	require.NoError(t, err)
 	w := Worker{EC2: sim.Region(reg), Concurrency: 2}
-	first, next, err := w.Create(ctx, params(), plan, 0, time.Time{})
+	first, next, err := w.Apply(ctx, params(), plan, 0, time.Time{}, -1)
 	require.NoError(t, err)
 	require.Equal(t, 4, next)
 	// The step is retried as if its result had been lost.
-	again, _, err := w.Create(ctx, params(), plan, 0, time.Time{})
+	second, _, err := w.Apply(ctx, params(), plan, 0, time.Time{}, -1)
 	require.NoError(t, err)
+	again := second.Created
 	assert.Len(t, sim.Snapshots(reg), 4, "no second snapshot")
 	for i := range again {
 		assert.True(t, again[i].Earlier)
 	}
-	assert.ElementsMatch(t, ids(first), ids(again))
+	assert.ElementsMatch(t, ids(first.Created), ids(again))
 	// A second execution for the same run time plans nothing to create.
 	plan2, err := Discover(ctx, sim.Region(reg), Limits{}, reg, Params{Prefix: "autosnap", Interval: 86400, Run: runTime, Execution: "exec-2"})
 	require.NoError(t, err)
@@ -225,4 +218,60 @@ func TestDryRunChangesNothing(t *testing.T) {
 	assert.Len(t, sim.Snapshots(reg), 1)
 	assert.Zero(t, sim.Calls()[reg+"/CreateSnapshot"])
 	assert.Zero(t, sim.Calls()[reg+"/DeleteSnapshot"])
+}
+
+func TestDeletionCeilingStopsPruning(t *testing.T) {
+	sim := ec2sim.New()
+	var vols []string
+	for range 3 {
+		v := sim.AddVolume(reg, sim.AddInstance(reg, map[string]string{"autosnap": "7", "autosnap_retain": "1"}), nil)
+		vols = append(vols, v)
+		for d := 1; d <= 3; d++ {
+			sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: v, Start: runTime.AddDate(0, 0, -d), Tags: toolTags("autosnap")})
+		}
+	}
+	ctx := context.Background()
+	plan, err := Discover(ctx, sim.Region(reg), Limits{}, reg, params())
+	require.NoError(t, err)
+	out, next, err := Worker{EC2: sim.Region(reg), Concurrency: 1}.Apply(ctx, params(), plan, 0, time.Time{}, 4)
+	require.NoError(t, err)
+	assert.Equal(t, 3, next)
+	assert.Len(t, out.Deleted, 4, "the ceiling of 4 deletions holds (6 were planned)")
+	assert.True(t, out.DeleteCeiling)
+	assert.Len(t, sim.Snapshots(reg), 9-4)
+}
+
+func TestCreatesAndDeletesOverlap(t *testing.T) {
+	sim := ec2sim.New()
+	for range 30 {
+		v := sim.AddVolume(reg, sim.AddInstance(reg, map[string]string{"autosnap": "1", "autosnap_retain": "1"}), nil)
+		sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: v, Start: runTime.AddDate(0, 0, -1), Tags: toolTags("autosnap")})
+	}
+	var mu sync.Mutex
+	var order []string
+	sim.Fault = func(_, action string, _ any) error {
+		mu.Lock()
+		order = append(order, action)
+		mu.Unlock()
+		return nil
+	}
+	ctx := context.Background()
+	plan, err := Discover(ctx, sim.Region(reg), Limits{}, reg, params())
+	require.NoError(t, err)
+	// Both kinds paced by their own bucket, no burst.
+	limits := Limits{Create: rate.NewLimiter(50, 1), Delete: rate.NewLimiter(50, 1)}
+	out, _, err := Worker{EC2: sim.Region(reg), Limits: limits, Concurrency: 8}.Apply(ctx, params(), plan, 0, time.Time{}, -1)
+	require.NoError(t, err)
+	assert.Len(t, out.Created, 30)
+	assert.Len(t, out.Deleted, 30)
+	firstDelete, lastCreate := -1, -1
+	for i, a := range order {
+		if a == "DeleteSnapshot" && firstDelete < 0 {
+			firstDelete = i
+		}
+		if a == "CreateSnapshot" {
+			lastCreate = i
+		}
+	}
+	assert.Less(t, firstDelete, lastCreate, "deletes start while creates are still going: both buckets are used at once")
 }

@@ -45,10 +45,12 @@ type Region struct {
 	Region string `json:"region"`
 	Counts
 	// Failed names the error that stopped the region, if one did.
-	Failed   string    `json:"failed,omitempty"`
-	Problems []Problem `json:"problems,omitempty"`
-	InUse    []string  `json:"in_use,omitempty"`
-	Errors   []string  `json:"error_list,omitempty"`
+	Failed string `json:"failed,omitempty"`
+	// DeleteCeiling is set when pruning stopped at the deletion ceiling.
+	DeleteCeiling bool      `json:"delete_ceiling,omitempty"`
+	Problems      []Problem `json:"problems,omitempty"`
+	InUse         []string  `json:"in_use,omitempty"`
+	Errors        []string  `json:"error_list,omitempty"`
 }
 
 // Report is the whole run's report, as returned in the execution output.

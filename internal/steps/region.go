@@ -18,8 +18,7 @@ import (
 const (
 	planRecord    = "plan.json"
 	summaryRecord = "summary.json"
-	createParts   = "create-"
-	pruneParts    = "prune-"
+	applyParts    = "apply-"
 )
 
 func partName(kind string, from int) string { return fmt.Sprintf("%s%07d.json", kind, from) }
@@ -35,80 +34,59 @@ func (d Deps) Discover(ctx context.Context, t RegionTask) (RegionTask, error) {
 		return t, failure("discover", err)
 	}
 	t.Volumes = len(plan.Volumes)
-	t.CreateCursor, t.CreateDone, t.PruneCursor, t.PruneDone = 0, false, 0, false
+	t.Cursor, t.Done, t.Deleted = 0, false, 0
 	log.Info("discovered", "instances_managed", plan.InstancesManaged, "volumes_managed", len(plan.Volumes))
 	return t, nil
 }
 
-// Create makes the region's due snapshots from the cursor on, until done or
-// until the invocation's time is nearly up.
-func (d Deps) Create(ctx context.Context, t RegionTask) (RegionTask, error) {
-	log := d.log(t.Run, t.Region, "create")
+// Apply creates the region's due snapshots and prunes, from the cursor on,
+// until done or until the invocation's time is nearly up; when the region
+// is done it records the region's summary for the report.
+func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
+	log := d.log(t.Run, t.Region, "apply")
 	var plan region.Plan
 	if err := d.Store.Get(ctx, runstore.Key(t.Run.Execution, t.Region, planRecord), &plan); err != nil {
-		return t, failure("create", err)
+		return t, failure("apply", err)
 	}
-	created, next, err := d.worker(t.Region).Create(ctx, t.Run.params(), plan, t.CreateCursor, d.stopAt(ctx))
-	// What was made is recorded even when the invocation ends in an error,
-	// so that a retry finds it (it would also find it by its P_run tag).
-	if len(created) > 0 || err == nil {
-		key := runstore.Key(t.Run.Execution, t.Region, partName(createParts, t.CreateCursor))
-		if perr := d.Store.Put(ctx, key, created); perr != nil && err == nil {
+	ceiling := -1
+	if d.MaxDeletesPerRegion > 0 {
+		ceiling = max(d.MaxDeletesPerRegion-t.Deleted, 0)
+	}
+	out, next, err := d.worker(t.Region).Apply(ctx, t.Run.params(), plan, t.Cursor, d.stopAt(ctx), ceiling)
+	// What was done is recorded even when the invocation ends in an error;
+	// a retry overwrites this part (and finds its snapshots by P_run).
+	if len(out.Created)+len(out.Deleted) > 0 || err == nil {
+		key := runstore.Key(t.Run.Execution, t.Region, partName(applyParts, t.Cursor))
+		if perr := d.Store.Put(ctx, key, out); perr != nil && err == nil {
 			err = perr
 		}
 	}
 	if err != nil {
-		return t, failure("create", err)
+		return t, failure("apply", err)
 	}
-	log.Info("created", "from", t.CreateCursor, "next", next, "of", len(plan.Volumes), "outcomes", len(created))
-	t.CreateCursor, t.CreateDone = next, next >= len(plan.Volumes)
-	return t, nil
-}
-
-// Prune applies retention from the cursor on; when the region is done it
-// records the region's summary for the report.
-func (d Deps) Prune(ctx context.Context, t RegionTask) (RegionTask, error) {
-	log := d.log(t.Run, t.Region, "prune")
-	var plan region.Plan
-	if err := d.Store.Get(ctx, runstore.Key(t.Run.Execution, t.Region, planRecord), &plan); err != nil {
-		return t, failure("prune", err)
-	}
-	created, err := readParts[region.Created](ctx, d.Store, t, createParts)
-	if err != nil {
-		return t, failure("prune", err)
-	}
-	byVolume := make(map[string]region.Created, len(created))
-	for _, c := range created {
-		byVolume[c.VolumeID] = c
-	}
-	deleted, next, err := d.worker(t.Region).Prune(ctx, t.Run.params(), plan, byVolume, t.PruneCursor, d.stopAt(ctx))
-	if len(deleted) > 0 || err == nil {
-		key := runstore.Key(t.Run.Execution, t.Region, partName(pruneParts, t.PruneCursor))
-		if perr := d.Store.Put(ctx, key, deleted); perr != nil && err == nil {
-			err = perr
+	log.Info("applied", "from", t.Cursor, "next", next, "of", len(plan.Volumes),
+		"created", len(out.Created), "deleted", len(out.Deleted), "delete_ceiling", out.DeleteCeiling)
+	for _, del := range out.Deleted {
+		if del.Error == "" && !del.InUse {
+			t.Deleted++
 		}
 	}
-	if err != nil {
-		return t, failure("prune", err)
-	}
-	log.Info("pruned", "from", t.PruneCursor, "next", next, "of", len(plan.Volumes), "outcomes", len(deleted))
-	t.PruneCursor, t.PruneDone = next, next >= len(plan.Volumes)
-	if !t.PruneDone {
+	t.Cursor, t.Done = next, next >= len(plan.Volumes)
+	if !t.Done {
 		return t, nil
 	}
-	all, err := readParts[region.Deleted](ctx, d.Store, t, pruneParts)
+	parts, err := readParts(ctx, d.Store, t)
 	if err != nil {
-		return t, failure("prune", err)
+		return t, failure("apply", err)
 	}
-	summary := Summarize(plan, created, all)
-	if err := d.Store.Put(ctx, runstore.Key(t.Run.Execution, t.Region, summaryRecord), summary); err != nil {
-		return t, failure("prune", err)
+	if err := d.Store.Put(ctx, runstore.Key(t.Run.Execution, t.Region, summaryRecord), Summarize(plan, parts, d.MaxDeletesPerRegion)); err != nil {
+		return t, failure("apply", err)
 	}
 	return t, nil
 }
 
 // Summarize turns a region's plan and outcomes into its part of the report.
-func Summarize(plan region.Plan, created []region.Created, deleted []region.Deleted) report.Region {
+func Summarize(plan region.Plan, parts []region.Outcomes, ceiling int) report.Region {
 	r := report.Region{Region: plan.Region}
 	r.InstancesManaged = plan.InstancesManaged
 	r.VolumesManaged = len(plan.Volumes)
@@ -120,41 +98,47 @@ func Summarize(plan region.Plan, created []region.Created, deleted []region.Dele
 			r.AlreadyDone++
 		}
 	}
-	for _, c := range created {
-		if c.Error != "" {
-			r.Errors = append(r.Errors, fmt.Sprintf("create snapshot of %s: %s", c.VolumeID, c.Error))
-		} else {
-			r.Created++
+	for _, part := range parts {
+		if part.DeleteCeiling && !r.DeleteCeiling {
+			r.DeleteCeiling = true
+			r.Errors = append(r.Errors, fmt.Sprintf("pruning stopped at the ceiling of %d deletions per region per run; the rest waits for the next run (check the retain tags, or raise MaxDeletesPerRegion)", ceiling))
 		}
-	}
-	for _, del := range deleted {
-		switch {
-		case del.InUse:
-			r.InUse = append(r.InUse, fmt.Sprintf("%s (of %s)", del.SnapshotID, del.VolumeID))
-		case del.Error != "":
-			r.Errors = append(r.Errors, fmt.Sprintf("delete %s (of %s): %s", del.SnapshotID, del.VolumeID, del.Error))
-		default:
-			r.Deleted++
+		for _, c := range part.Created {
+			if c.Error != "" {
+				r.Errors = append(r.Errors, fmt.Sprintf("create snapshot of %s: %s", c.VolumeID, c.Error))
+			} else {
+				r.Created++
+			}
+		}
+		for _, del := range part.Deleted {
+			switch {
+			case del.InUse:
+				r.InUse = append(r.InUse, fmt.Sprintf("%s (of %s)", del.SnapshotID, del.VolumeID))
+			case del.Error != "":
+				r.Errors = append(r.Errors, fmt.Sprintf("delete %s (of %s): %s", del.SnapshotID, del.VolumeID, del.Error))
+			default:
+				r.Deleted++
+			}
 		}
 	}
 	r.Counts.Problems, r.SkippedInUse, r.Counts.Errors = len(r.Problems), len(r.InUse), len(r.Errors)
 	return r
 }
 
-// readParts reads every part record of one kind, in cursor order. A retried
-// invocation overwrites its own part, so nothing is counted twice.
-func readParts[T any](ctx context.Context, store runstore.Store, t RegionTask, kind string) ([]T, error) {
-	keys, err := store.List(ctx, runstore.Key(t.Run.Execution, t.Region, kind))
+// readParts reads every outcome record of a region, in cursor order. A
+// retried invocation overwrites its own part, so nothing is counted twice.
+func readParts(ctx context.Context, store runstore.Store, t RegionTask) ([]region.Outcomes, error) {
+	keys, err := store.List(ctx, runstore.Key(t.Run.Execution, t.Region, applyParts))
 	if err != nil {
 		return nil, err
 	}
-	var all []T
+	var all []region.Outcomes
 	for _, k := range keys {
-		var part []T
+		var part region.Outcomes
 		if err := store.Get(ctx, k, &part); err != nil {
 			return nil, err
 		}
-		all = append(all, part...)
+		all = append(all, part)
 	}
 	return all, nil
 }

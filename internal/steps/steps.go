@@ -50,14 +50,15 @@ type PlanOutput struct {
 // RegionTask is the state of one Map iteration. The cursors let a region
 // continue in the next invocation where the previous one stopped.
 type RegionTask struct {
-	Run          Run        `json:"run"`
-	Region       string     `json:"region"`
-	Volumes      int        `json:"volumes"`
-	CreateCursor int        `json:"create_cursor"`
-	CreateDone   bool       `json:"create_done"`
-	PruneCursor  int        `json:"prune_cursor"`
-	PruneDone    bool       `json:"prune_done"`
-	Error        *TaskError `json:"error,omitempty"`
+	Run     Run    `json:"run"`
+	Region  string `json:"region"`
+	Volumes int    `json:"volumes"`
+	// Cursor is the index of the next volume of the plan to work on.
+	Cursor int  `json:"cursor"`
+	Done   bool `json:"done"`
+	// Deleted counts the region's deletions so far, for the ceiling.
+	Deleted int        `json:"deleted"`
+	Error   *TaskError `json:"error,omitempty"`
 }
 
 // TaskError is what a Catch puts in the state (ResultPath $.error).
@@ -101,6 +102,13 @@ type Deps struct {
 	// Limits returns fresh client-side token buckets for one region's work.
 	Limits      func() region.Limits
 	Concurrency int
+	// MaxDeletesPerRegion stops pruning in a region after this many
+	// deletions in one run (0: no ceiling), so that a tag mistake cannot
+	// wipe a fleet's backups in one go.
+	MaxDeletesPerRegion int
+	// TimeScale is how many seconds of Now pass per real second (the
+	// simulator's scaled clock); 0 or 1 for real time.
+	TimeScale float64
 	// Now is the clock for deadlines and report times (the simulator's
 	// clock in scaled runs); the run time never comes from it.
 	Now    func() time.Time
@@ -137,7 +145,12 @@ func (d Deps) stopAt(ctx context.Context) time.Time {
 		return time.Time{}
 	}
 	remaining := time.Until(dl)
-	margin := min(60*time.Second, remaining/5)
+	if d.TimeScale > 0 {
+		remaining = time.Duration(float64(remaining) * d.TimeScale)
+	}
+	// Work handed out before stopAt must finish, and be recorded, before
+	// the deadline: two minutes of a 15-minute Lambda, a fifth of less.
+	margin := min(2*time.Minute, remaining/5)
 	return d.now().Add(remaining - margin)
 }
 

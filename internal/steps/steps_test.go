@@ -157,19 +157,14 @@ func TestRegionStepsOnMoto(t *testing.T) {
 	task, err = deps.Discover(ctx, task)
 	require.NoError(t, err)
 	assert.Equal(t, 2, task.Volumes)
-	for !task.CreateDone {
-		task, err = deps.Create(ctx, task)
+	retry := task
+	for !task.Done {
+		task, err = deps.Apply(ctx, task)
 		require.NoError(t, err)
 	}
-	// A retried create step makes no second snapshot.
-	again := task
-	again.CreateCursor, again.CreateDone = 0, false
-	_, err = deps.Create(ctx, again)
+	// A retried apply step makes no second snapshot and deletes nothing more.
+	_, err = deps.Apply(ctx, retry)
 	require.NoError(t, err)
-	for !task.PruneDone {
-		task, err = deps.Prune(ctx, task)
-		require.NoError(t, err)
-	}
 	out, err := deps.Report(ctx, steps.ReportEvent{Run: task.Run, Regions: []steps.RegionTask{{Region: region, Volumes: task.Volumes}}})
 	require.NoError(t, err)
 

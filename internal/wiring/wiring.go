@@ -25,6 +25,7 @@ const (
 	EnvBucket      = "RUN_BUCKET"
 	EnvTopic       = "REPORT_TOPIC_ARN"
 	EnvConcurrency = "EC2_CONCURRENCY"
+	EnvMaxDeletes  = "MAX_DELETES_PER_REGION"
 	// EnvS3PathStyle=true makes S3 use path-style addresses, which local
 	// endpoints (AWS_ENDPOINT_URL pointing at `snapper local up`) need.
 	EnvS3PathStyle = "SNAPPER_S3_PATH_STYLE"
@@ -42,11 +43,19 @@ func FromEnv(ctx context.Context) (steps.Deps, error) {
 			return steps.Deps{}, fmt.Errorf("%s=%q: must be a positive integer", EnvConcurrency, v)
 		}
 	}
+	maxDeletes := 0
+	if v := os.Getenv(EnvMaxDeletes); v != "" {
+		if maxDeletes, err = strconv.Atoi(v); err != nil || maxDeletes < 0 {
+			return steps.Deps{}, fmt.Errorf("%s=%q: must be a whole number (0 = no ceiling)", EnvMaxDeletes, v)
+		}
+	}
 	var s3Opts []func(*s3.Options)
 	if os.Getenv(EnvS3PathStyle) == "true" {
 		s3Opts = append(s3Opts, func(o *s3.Options) { o.UsePathStyle = true })
 	}
-	return New(cfg, os.Getenv(EnvBucket), os.Getenv(EnvTopic), conc, s3Opts...), nil
+	deps := New(cfg, os.Getenv(EnvBucket), os.Getenv(EnvTopic), conc, s3Opts...)
+	deps.MaxDeletesPerRegion = maxDeletes
+	return deps, nil
 }
 
 // New builds the dependencies from one aws.Config. s3Opts adjust the S3

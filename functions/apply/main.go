@@ -1,4 +1,4 @@
-// Command create is the create step of the snapper state machine.
+// Command apply is the apply step of the snapper state machine.
 package main
 
 import (
@@ -15,5 +15,5 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	lambda.Start(deps.Create)
+	lambda.Start(deps.Apply)
 }
