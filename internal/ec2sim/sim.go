@@ -45,6 +45,12 @@ type Sim struct {
 	calls   sync.Map // "region/action" -> *atomic.Int64
 	// Throttled counts RequestLimitExceeded answers.
 	Throttled atomic.Int64
+	// Retryer, when set, retries failed calls as the SDK's middleware
+	// would, sleeping on the simulated clock (the simulator stands in for
+	// the SDK client, so it also stands in for its retries).
+	Retryer aws.Retryer
+	// Retries counts the retried attempts.
+	Retries atomic.Int64
 }
 
 type fleet struct {
@@ -52,6 +58,39 @@ type fleet struct {
 	volumes   map[string]*volume
 	snapshots map[string]*snapshot
 	buckets   map[string]*bucket
+	// Indexes for the filters a per-volume client (the naive baseline) uses.
+	snapsByVolume  map[string]map[string]bool
+	volsByInstance map[string]map[string]bool
+}
+
+func (f *fleet) addSnapshot(sn *snapshot) {
+	f.snapshots[sn.id] = sn
+	if f.snapsByVolume[sn.volume] == nil {
+		f.snapsByVolume[sn.volume] = map[string]bool{}
+	}
+	f.snapsByVolume[sn.volume][sn.id] = true
+}
+
+func (f *fleet) deleteSnapshot(sn *snapshot) {
+	delete(f.snapshots, sn.id)
+	delete(f.snapsByVolume[sn.volume], sn.id)
+}
+
+// candidates narrows a describe to the ids an indexed filter names.
+func candidates[T any](all map[string]T, index map[string]map[string]bool, filters []types.Filter, field string) []string {
+	for _, f := range filters {
+		if aws.ToString(f.Name) != field {
+			continue
+		}
+		seen := map[string]bool{}
+		for _, v := range f.Values {
+			for id := range index[v] {
+				seen[id] = true
+			}
+		}
+		return sortedKeys(seen)
+	}
+	return sortedKeys(all)
 }
 
 type instance struct {
@@ -86,7 +125,8 @@ func New() *Sim {
 func (s *Sim) fleet(region string) *fleet {
 	f, ok := s.regions[region]
 	if !ok {
-		f = &fleet{instances: map[string]*instance{}, volumes: map[string]*volume{}, snapshots: map[string]*snapshot{}, buckets: map[string]*bucket{}}
+		f = &fleet{instances: map[string]*instance{}, volumes: map[string]*volume{}, snapshots: map[string]*snapshot{}, buckets: map[string]*bucket{},
+			snapsByVolume: map[string]map[string]bool{}, volsByInstance: map[string]map[string]bool{}}
 		s.regions[region] = f
 	}
 	return f
@@ -110,7 +150,12 @@ func (s *Sim) AddVolume(region, instanceID string, tags map[string]string) strin
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := s.id("vol")
-	s.fleet(region).volumes[id] = &volume{id: id, instance: instanceID, tags: copyTags(tags)}
+	f := s.fleet(region)
+	f.volumes[id] = &volume{id: id, instance: instanceID, tags: copyTags(tags)}
+	if f.volsByInstance[instanceID] == nil {
+		f.volsByInstance[instanceID] = map[string]bool{}
+	}
+	f.volsByInstance[instanceID][id] = true
 	return id
 }
 
@@ -132,7 +177,7 @@ func (s *Sim) AddSnapshot(region string, spec SnapshotSpec) string {
 	if state == "" {
 		state = "completed"
 	}
-	s.fleet(region).snapshots[id] = &snapshot{id: id, volume: spec.Volume, start: spec.Start, state: state, inUse: spec.InUse, tags: copyTags(spec.Tags)}
+	s.fleet(region).addSnapshot(&snapshot{id: id, volume: spec.Volume, start: spec.Start, state: state, inUse: spec.InUse, tags: copyTags(spec.Tags)})
 	return id
 }
 
@@ -202,6 +247,29 @@ type Client struct {
 
 func apiError(code, msg string) error {
 	return &smithy.GenericAPIError{Code: code, Message: msg, Fault: smithy.FaultClient}
+}
+
+// call makes one API call through enter and the retryer.
+func call[T any](c *Client, ctx context.Context, action string, in any, fn func() (T, error)) (T, error) {
+	for attempt := 1; ; attempt++ {
+		var out T
+		err := c.enter(ctx, action, in)
+		if err == nil {
+			out, err = fn()
+		}
+		r := c.sim.Retryer
+		if err == nil || r == nil || !r.IsErrorRetryable(err) || attempt >= r.MaxAttempts() {
+			return out, err
+		}
+		delay, derr := r.RetryDelay(attempt, err)
+		if derr != nil {
+			return out, err
+		}
+		c.sim.Retries.Add(1)
+		if serr := c.sim.Clock.Sleep(ctx, delay); serr != nil {
+			return out, err
+		}
+	}
 }
 
 // enter counts a call, applies latency, faults and the token bucket.
@@ -355,134 +423,130 @@ func sortedKeys[T any](m map[string]T) []string {
 
 // DescribeRegions lists the simulated regions (and any seeded ones).
 func (c *Client) DescribeRegions(ctx context.Context, in *ec2.DescribeRegionsInput, _ ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error) {
-	if err := c.enter(ctx, "DescribeRegions", in); err != nil {
-		return nil, err
-	}
-	c.sim.mu.Lock()
-	defer c.sim.mu.Unlock()
-	out := &ec2.DescribeRegionsOutput{}
-	for _, r := range sortedKeys(c.sim.regions) {
-		out.Regions = append(out.Regions, types.Region{RegionName: aws.String(r)})
-	}
-	return out, nil
+	return call(c, ctx, "DescribeRegions", in, func() (*ec2.DescribeRegionsOutput, error) {
+		c.sim.mu.Lock()
+		defer c.sim.mu.Unlock()
+		out := &ec2.DescribeRegionsOutput{}
+		for _, r := range sortedKeys(c.sim.regions) {
+			out.Regions = append(out.Regions, types.Region{RegionName: aws.String(r)})
+		}
+		return out, nil
+	})
 }
 
 // DescribeInstances pages instances (MaxResults 5-1000).
 func (c *Client) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
-	if err := c.enter(ctx, "DescribeInstances", in); err != nil {
-		return nil, err
-	}
-	c.sim.mu.Lock()
-	defer c.sim.mu.Unlock()
-	f := c.sim.fleet(c.region)
-	var ids []string
-	for _, id := range sortedKeys(f.instances) {
-		inst := f.instances[id]
-		if matches(in.Filters, func(name string) []string {
-			if v, ok := tagField(inst.tags, name); ok {
-				return v
+	return call(c, ctx, "DescribeInstances", in, func() (*ec2.DescribeInstancesOutput, error) {
+		c.sim.mu.Lock()
+		defer c.sim.mu.Unlock()
+		f := c.sim.fleet(c.region)
+		var ids []string
+		for _, id := range sortedKeys(f.instances) {
+			inst := f.instances[id]
+			if matches(in.Filters, func(name string) []string {
+				if v, ok := tagField(inst.tags, name); ok {
+					return v
+				}
+				if name == "instance-state-name" {
+					return []string{inst.state}
+				}
+				return nil
+			}) {
+				ids = append(ids, id)
 			}
-			if name == "instance-state-name" {
-				return []string{inst.state}
-			}
-			return nil
-		}) {
-			ids = append(ids, id)
 		}
-	}
-	pageIDs, next, err := c.page(ids, in.NextToken, in.MaxResults, 5, 1000)
-	if err != nil {
-		return nil, err
-	}
-	out := &ec2.DescribeInstancesOutput{NextToken: next}
-	for _, id := range pageIDs {
-		inst := f.instances[id]
-		out.Reservations = append(out.Reservations, types.Reservation{Instances: []types.Instance{{
-			InstanceId: aws.String(id), Tags: ec2Tags(inst.tags), State: &types.InstanceState{Name: types.InstanceStateName(inst.state)},
-		}}})
-	}
-	return out, nil
+		pageIDs, next, err := c.page(ids, in.NextToken, in.MaxResults, 5, 1000)
+		if err != nil {
+			return nil, err
+		}
+		out := &ec2.DescribeInstancesOutput{NextToken: next}
+		for _, id := range pageIDs {
+			inst := f.instances[id]
+			out.Reservations = append(out.Reservations, types.Reservation{Instances: []types.Instance{{
+				InstanceId: aws.String(id), Tags: ec2Tags(inst.tags), State: &types.InstanceState{Name: types.InstanceStateName(inst.state)},
+			}}})
+		}
+		return out, nil
+	})
 }
 
 // DescribeVolumes pages volumes (MaxResults 5-500).
 func (c *Client) DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInput, _ ...func(*ec2.Options)) (*ec2.DescribeVolumesOutput, error) {
-	if err := c.enter(ctx, "DescribeVolumes", in); err != nil {
-		return nil, err
-	}
-	c.sim.mu.Lock()
-	defer c.sim.mu.Unlock()
-	f := c.sim.fleet(c.region)
-	var ids []string
-	for _, id := range sortedKeys(f.volumes) {
-		v := f.volumes[id]
-		if matches(in.Filters, func(name string) []string {
-			if t, ok := tagField(v.tags, name); ok {
-				return t
+	return call(c, ctx, "DescribeVolumes", in, func() (*ec2.DescribeVolumesOutput, error) {
+		c.sim.mu.Lock()
+		defer c.sim.mu.Unlock()
+		f := c.sim.fleet(c.region)
+		var ids []string
+		for _, id := range sortedKeys(f.volumes) {
+			v := f.volumes[id]
+			if matches(in.Filters, func(name string) []string {
+				if t, ok := tagField(v.tags, name); ok {
+					return t
+				}
+				if name == "attachment.instance-id" {
+					return []string{v.instance}
+				}
+				return nil
+			}) {
+				ids = append(ids, id)
 			}
-			if name == "attachment.instance-id" {
-				return []string{v.instance}
+		}
+		pageIDs, next, err := c.page(ids, in.NextToken, in.MaxResults, 5, 500)
+		if err != nil {
+			return nil, err
+		}
+		out := &ec2.DescribeVolumesOutput{NextToken: next}
+		for _, id := range pageIDs {
+			v := f.volumes[id]
+			vol := types.Volume{VolumeId: aws.String(id), Tags: ec2Tags(v.tags), State: types.VolumeStateAvailable}
+			if v.instance != "" {
+				vol.State = types.VolumeStateInUse
+				vol.Attachments = []types.VolumeAttachment{{InstanceId: aws.String(v.instance), VolumeId: aws.String(id)}}
 			}
-			return nil
-		}) {
-			ids = append(ids, id)
+			out.Volumes = append(out.Volumes, vol)
 		}
-	}
-	pageIDs, next, err := c.page(ids, in.NextToken, in.MaxResults, 5, 500)
-	if err != nil {
-		return nil, err
-	}
-	out := &ec2.DescribeVolumesOutput{NextToken: next}
-	for _, id := range pageIDs {
-		v := f.volumes[id]
-		vol := types.Volume{VolumeId: aws.String(id), Tags: ec2Tags(v.tags), State: types.VolumeStateAvailable}
-		if v.instance != "" {
-			vol.State = types.VolumeStateInUse
-			vol.Attachments = []types.VolumeAttachment{{InstanceId: aws.String(v.instance), VolumeId: aws.String(id)}}
-		}
-		out.Volumes = append(out.Volumes, vol)
-	}
-	return out, nil
+		return out, nil
+	})
 }
 
 // DescribeSnapshots pages the account's snapshots (MaxResults 5-1000).
 func (c *Client) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error) {
-	if err := c.enter(ctx, "DescribeSnapshots", in); err != nil {
-		return nil, err
-	}
-	c.sim.mu.Lock()
-	defer c.sim.mu.Unlock()
-	f := c.sim.fleet(c.region)
-	var ids []string
-	for _, id := range sortedKeys(f.snapshots) {
-		sn := f.snapshots[id]
-		if matches(in.Filters, func(name string) []string {
-			if t, ok := tagField(sn.tags, name); ok {
-				return t
+	return call(c, ctx, "DescribeSnapshots", in, func() (*ec2.DescribeSnapshotsOutput, error) {
+		c.sim.mu.Lock()
+		defer c.sim.mu.Unlock()
+		f := c.sim.fleet(c.region)
+		var ids []string
+		for _, id := range sortedKeys(f.snapshots) {
+			sn := f.snapshots[id]
+			if matches(in.Filters, func(name string) []string {
+				if t, ok := tagField(sn.tags, name); ok {
+					return t
+				}
+				switch name {
+				case "volume-id":
+					return []string{sn.volume}
+				case "status":
+					return []string{c.sim.stateOf(sn)}
+				}
+				return nil
+			}) {
+				ids = append(ids, id)
 			}
-			switch name {
-			case "volume-id":
-				return []string{sn.volume}
-			case "status":
-				return []string{c.sim.stateOf(sn)}
-			}
-			return nil
-		}) {
-			ids = append(ids, id)
 		}
-	}
-	pageIDs, next, err := c.page(ids, in.NextToken, in.MaxResults, 5, 1000)
-	if err != nil {
-		return nil, err
-	}
-	out := &ec2.DescribeSnapshotsOutput{NextToken: next}
-	for _, id := range pageIDs {
-		sn := f.snapshots[id]
-		out.Snapshots = append(out.Snapshots, types.Snapshot{
-			SnapshotId: aws.String(id), VolumeId: aws.String(sn.volume), StartTime: aws.Time(sn.start),
-			State: types.SnapshotState(c.sim.stateOf(sn)), Description: aws.String(sn.description), Tags: ec2Tags(sn.tags),
-		})
-	}
-	return out, nil
+		pageIDs, next, err := c.page(ids, in.NextToken, in.MaxResults, 5, 1000)
+		if err != nil {
+			return nil, err
+		}
+		out := &ec2.DescribeSnapshotsOutput{NextToken: next}
+		for _, id := range pageIDs {
+			sn := f.snapshots[id]
+			out.Snapshots = append(out.Snapshots, types.Snapshot{
+				SnapshotId: aws.String(id), VolumeId: aws.String(sn.volume), StartTime: aws.Time(sn.start),
+				State: types.SnapshotState(c.sim.stateOf(sn)), Description: aws.String(sn.description), Tags: ec2Tags(sn.tags),
+			})
+		}
+		return out, nil
+	})
 }
 
 // Per-volume limits EC2 applies to snapshot creation.
@@ -493,58 +557,76 @@ const (
 
 // CreateSnapshot starts a pending snapshot with the given tags.
 func (c *Client) CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, _ ...func(*ec2.Options)) (*ec2.CreateSnapshotOutput, error) {
-	if err := c.enter(ctx, "CreateSnapshot", in); err != nil {
-		return nil, err
-	}
-	c.sim.mu.Lock()
-	defer c.sim.mu.Unlock()
-	f := c.sim.fleet(c.region)
-	v, ok := f.volumes[aws.ToString(in.VolumeId)]
-	if !ok {
-		return nil, apiError("InvalidVolume.NotFound", fmt.Sprintf("The volume '%s' does not exist.", aws.ToString(in.VolumeId)))
-	}
-	now := c.sim.Clock.Now()
-	if !v.lastCreate.IsZero() && now.Sub(v.lastCreate) < PerVolumeCreateInterval {
-		return nil, apiError("SnapshotCreationPerVolumeRateExceeded", "The maximum per volume CreateSnapshot request rate has been exceeded.")
-	}
-	pending := 0
-	for _, sn := range f.snapshots {
-		if sn.volume == v.id && c.sim.stateOf(sn) == "pending" {
-			pending++
+	return call(c, ctx, "CreateSnapshot", in, func() (*ec2.CreateSnapshotOutput, error) {
+		c.sim.mu.Lock()
+		defer c.sim.mu.Unlock()
+		f := c.sim.fleet(c.region)
+		v, ok := f.volumes[aws.ToString(in.VolumeId)]
+		if !ok {
+			return nil, apiError("InvalidVolume.NotFound", fmt.Sprintf("The volume '%s' does not exist.", aws.ToString(in.VolumeId)))
 		}
-	}
-	if pending >= ConcurrentPerVolume {
-		return nil, apiError("ConcurrentSnapshotLimitExceeded", "Maximum number of concurrent snapshots reached for this volume.")
-	}
-	tags := map[string]string{}
-	for _, spec := range in.TagSpecifications {
-		for _, t := range spec.Tags {
-			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		now := c.sim.Clock.Now()
+		if !v.lastCreate.IsZero() && now.Sub(v.lastCreate) < PerVolumeCreateInterval {
+			return nil, apiError("SnapshotCreationPerVolumeRateExceeded", "The maximum per volume CreateSnapshot request rate has been exceeded.")
 		}
-	}
-	v.lastCreate = now
-	id := c.sim.id("snap")
-	f.snapshots[id] = &snapshot{id: id, volume: v.id, description: aws.ToString(in.Description), start: now, tags: tags}
-	return &ec2.CreateSnapshotOutput{SnapshotId: aws.String(id), VolumeId: aws.String(v.id), StartTime: aws.Time(now),
-		State: types.SnapshotState(c.sim.stateOf(f.snapshots[id])), Tags: ec2Tags(tags)}, nil
+		pending := 0
+		for _, sn := range f.snapshots {
+			if sn.volume == v.id && c.sim.stateOf(sn) == "pending" {
+				pending++
+			}
+		}
+		if pending >= ConcurrentPerVolume {
+			return nil, apiError("ConcurrentSnapshotLimitExceeded", "Maximum number of concurrent snapshots reached for this volume.")
+		}
+		tags := map[string]string{}
+		for _, spec := range in.TagSpecifications {
+			for _, t := range spec.Tags {
+				tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+			}
+		}
+		v.lastCreate = now
+		id := c.sim.id("snap")
+		f.addSnapshot(&snapshot{id: id, volume: v.id, description: aws.ToString(in.Description), start: now, tags: tags})
+		return &ec2.CreateSnapshotOutput{SnapshotId: aws.String(id), VolumeId: aws.String(v.id), StartTime: aws.Time(now),
+			State: types.SnapshotState(c.sim.stateOf(f.snapshots[id])), Tags: ec2Tags(tags)}, nil
+	})
 }
 
 // DeleteSnapshot deletes a snapshot unless an image uses it.
 func (c *Client) DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, _ ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error) {
-	if err := c.enter(ctx, "DeleteSnapshot", in); err != nil {
-		return nil, err
-	}
-	c.sim.mu.Lock()
-	defer c.sim.mu.Unlock()
-	f := c.sim.fleet(c.region)
-	id := aws.ToString(in.SnapshotId)
-	sn, ok := f.snapshots[id]
-	if !ok {
-		return nil, apiError("InvalidSnapshot.NotFound", fmt.Sprintf("The snapshot '%s' does not exist.", id))
-	}
-	if sn.inUse {
-		return nil, apiError("InvalidSnapshot.InUse", fmt.Sprintf("The snapshot %s is currently in use by ami-00000000", id))
-	}
-	delete(f.snapshots, id)
-	return &ec2.DeleteSnapshotOutput{}, nil
+	return call(c, ctx, "DeleteSnapshot", in, func() (*ec2.DeleteSnapshotOutput, error) {
+		c.sim.mu.Lock()
+		defer c.sim.mu.Unlock()
+		f := c.sim.fleet(c.region)
+		id := aws.ToString(in.SnapshotId)
+		sn, ok := f.snapshots[id]
+		if !ok {
+			return nil, apiError("InvalidSnapshot.NotFound", fmt.Sprintf("The snapshot '%s' does not exist.", id))
+		}
+		if sn.inUse {
+			return nil, apiError("InvalidSnapshot.InUse", fmt.Sprintf("The snapshot %s is currently in use by ami-00000000", id))
+		}
+		delete(f.snapshots, id)
+		return &ec2.DeleteSnapshotOutput{}, nil
+	})
+}
+
+// CreateTags tags resources (the naive baseline tags after creating, as
+// aws-snapper did).
+func (c *Client) CreateTags(ctx context.Context, in *ec2.CreateTagsInput, _ ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error) {
+	return call(c, ctx, "CreateTags", in, func() (*ec2.CreateTagsOutput, error) {
+		c.sim.mu.Lock()
+		defer c.sim.mu.Unlock()
+		f := c.sim.fleet(c.region)
+		for _, id := range in.Resources {
+			sn, ok := f.snapshots[id]
+			if !ok {
+				return nil, apiError("InvalidSnapshot.NotFound", fmt.Sprintf("The snapshot '%s' does not exist.", id))
+			}
+			for _, t := range in.Tags {
+				sn.tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+			}
+		}
+		return &ec2.CreateTagsOutput{}, nil
+	})
 }

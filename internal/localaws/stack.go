@@ -22,6 +22,7 @@ import (
 
 	"github.com/snapper/snapper/internal/asl"
 	"github.com/snapper/snapper/internal/awsconf"
+	"github.com/snapper/snapper/internal/ec2sim"
 	"github.com/snapper/snapper/internal/region"
 	"github.com/snapper/snapper/internal/steps"
 	"github.com/snapper/snapper/internal/wiring"
@@ -51,6 +52,10 @@ type Options struct {
 	// EC2Limits emulates EC2's token buckets at the front endpoint with
 	// AWS's refill rates times this factor; 0 turns them off.
 	EC2Limits float64
+	// EC2Sim, when set, is the EC2 the handlers see (--ec2 sim): an
+	// in-process fleet simulator on its own, possibly scaled, clock. The
+	// state machine, S3 and SNS stay on moto.
+	EC2Sim *ec2sim.Sim
 	// Faults are injected at the front endpoint (see Fault).
 	Faults []*Fault
 	// Adjust, when set, may change the handlers' dependencies (the fleet
@@ -142,6 +147,22 @@ func Up(ctx context.Context, opts Options) (_ *Env, err error) {
 	if opts.EC2Limits > 0 {
 		deps.Limits = func() region.Limits { return region.AWSLimits(opts.EC2Limits) }
 	}
+	scale := 1.0
+	if sim := opts.EC2Sim; sim != nil {
+		scale = sim.Clock.Scale()
+		sim.Retryer = awsconf.NewRetryer()
+		if opts.EC2Limits > 0 {
+			sim.BucketFactor = opts.EC2Limits
+		}
+		deps.EC2 = func(region string) steps.EC2 { return sim.Region(region) }
+		deps.Now = sim.Clock.Now
+		deps.TimeScale = scale
+		deps.Limits = func() region.Limits { return region.Limits{} }
+		if opts.EC2Limits > 0 {
+			// Client-side buckets run on real time: scale their rates.
+			deps.Limits = func() region.Limits { return region.AWSLimits(opts.EC2Limits * scale) }
+		}
+	}
 	if opts.Adjust != nil {
 		opts.Adjust(&deps)
 	}
@@ -158,13 +179,18 @@ func Up(ctx context.Context, opts Options) (_ *Env, err error) {
 		if !ok {
 			return nil, fmt.Errorf("template.yaml has function %s, which local mode does not know", id)
 		}
-		functions[id] = Function{Handler: WrapFunction(env.Faults, id, lambda.NewHandler(h)), Timeout: tmpl.FunctionTimeouts[id]}
+		timeout := time.Duration(float64(tmpl.FunctionTimeouts[id]) / scale)
+		functions[id] = Function{Handler: WrapFunction(env.Faults, id, lambda.NewHandler(h)), Timeout: timeout}
 	}
 	env.Front, err = NewFront(moto.URL, functions)
 	if err != nil {
 		return nil, err
 	}
-	env.EC2 = NewEC2Limiter(opts.EC2Limits)
+	frontLimits := opts.EC2Limits
+	if opts.EC2Sim != nil {
+		frontLimits = 0 // the simulator keeps EC2's buckets itself
+	}
+	env.EC2 = NewEC2Limiter(frontLimits)
 	env.SetFaults(opts.Faults)
 	faults := InterceptAWS(env.Faults)
 	env.Front.Intercept = func(w http.ResponseWriter, r *http.Request, body []byte) bool {

@@ -72,14 +72,16 @@ type Outcomes struct {
 // snapshot it is due (unless this run already made one, found by its
 // P_run tag), then the deletions retention calls for, but only once the
 // create succeeded (or none was due). It returns the index to continue
-// from; next equals len(plan.Volumes) when the region is done. At most
+// from; next equals len(plan.Volumes) when the region is done. recheck
+// looks up this run's snapshots first (a retried invocation may have made
+// some that its plan does not know of). At most
 // maxDeletes snapshots are deleted (negative: no limit); when the ceiling
 // stops pruning, DeleteCeiling says so.
-func (w Worker) Apply(ctx context.Context, p Params, plan Plan, from int, stopAt time.Time, maxDeletes int) (Outcomes, int, error) {
+func (w Worker) Apply(ctx context.Context, p Params, plan Plan, from int, stopAt time.Time, maxDeletes int, recheck bool) (Outcomes, int, error) {
 	keys := fleet.KeysFor(p.Prefix)
 	runTag := fleet.RunTag(p.Run)
 	existing := map[string]string{}
-	if !p.DryRun {
+	if recheck && !p.DryRun {
 		made, err := listSnapshots(ctx, w.EC2, w.Limits, []types.Filter{
 			{Name: aws.String("tag:" + keys.Tool), Values: []string{p.Prefix}},
 			{Name: aws.String("tag:" + keys.Run), Values: []string{runTag}},

@@ -36,7 +36,7 @@ func runRegion(t *testing.T, sim *ec2sim.Sim, p Params, batch int) (created []Cr
 		invocations++
 		// Each invocation gets a fresh clock, as each Lambda invocation has its own deadline.
 		w := Worker{EC2: client, Concurrency: 4, Now: stepClock()}
-		out, next, err := w.Apply(ctx, p, plan, from, runTime.Add(time.Duration(batch)*time.Second), -1)
+		out, next, err := w.Apply(ctx, p, plan, from, runTime.Add(time.Duration(batch)*time.Second), -1, false)
 		require.NoError(t, err)
 		require.Greater(t, next, from, "every invocation makes progress")
 		created = append(created, out.Created...)
@@ -117,11 +117,11 @@ func TestRetriedCreateMakesNoDuplicate(t *testing.T) {
 	plan, err := Discover(ctx, sim.Region(reg), Limits{}, reg, params())
 	require.NoError(t, err)
 	w := Worker{EC2: sim.Region(reg), Concurrency: 2}
-	first, next, err := w.Apply(ctx, params(), plan, 0, time.Time{}, -1)
+	first, next, err := w.Apply(ctx, params(), plan, 0, time.Time{}, -1, false)
 	require.NoError(t, err)
 	require.Equal(t, 4, next)
 	// The step is retried as if its result had been lost.
-	second, _, err := w.Apply(ctx, params(), plan, 0, time.Time{}, -1)
+	second, _, err := w.Apply(ctx, params(), plan, 0, time.Time{}, -1, true)
 	require.NoError(t, err)
 	again := second.Created
 	assert.Len(t, sim.Snapshots(reg), 4, "no second snapshot")
@@ -233,7 +233,7 @@ func TestDeletionCeilingStopsPruning(t *testing.T) {
 	ctx := context.Background()
 	plan, err := Discover(ctx, sim.Region(reg), Limits{}, reg, params())
 	require.NoError(t, err)
-	out, next, err := Worker{EC2: sim.Region(reg), Concurrency: 1}.Apply(ctx, params(), plan, 0, time.Time{}, 4)
+	out, next, err := Worker{EC2: sim.Region(reg), Concurrency: 1}.Apply(ctx, params(), plan, 0, time.Time{}, 4, false)
 	require.NoError(t, err)
 	assert.Equal(t, 3, next)
 	assert.Len(t, out.Deleted, 4, "the ceiling of 4 deletions holds (6 were planned)")
@@ -260,7 +260,7 @@ func TestCreatesAndDeletesOverlap(t *testing.T) {
 	require.NoError(t, err)
 	// Both kinds paced by their own bucket, no burst.
 	limits := Limits{Create: rate.NewLimiter(50, 1), Delete: rate.NewLimiter(50, 1)}
-	out, _, err := Worker{EC2: sim.Region(reg), Limits: limits, Concurrency: 8}.Apply(ctx, params(), plan, 0, time.Time{}, -1)
+	out, _, err := Worker{EC2: sim.Region(reg), Limits: limits, Concurrency: 8}.Apply(ctx, params(), plan, 0, time.Time{}, -1, false)
 	require.NoError(t, err)
 	assert.Len(t, out.Created, 30)
 	assert.Len(t, out.Deleted, 30)

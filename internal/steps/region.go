@@ -19,6 +19,7 @@ const (
 	planRecord    = "plan.json"
 	summaryRecord = "summary.json"
 	applyParts    = "apply-"
+	attemptMarks  = "attempt-"
 )
 
 func partName(kind string, from int) string { return fmt.Sprintf("%s%07d.json", kind, from) }
@@ -48,11 +49,21 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 	if err := d.Store.Get(ctx, runstore.Key(t.Run.Execution, t.Region, planRecord), &plan); err != nil {
 		return t, failure("apply", err)
 	}
+	// A marker per attempt: finding it means this invocation is a retry,
+	// which must look up the snapshots its earlier attempt made.
+	marker := runstore.Key(t.Run.Execution, t.Region, partName(attemptMarks, t.Cursor))
+	recheck, err := d.Store.Exists(ctx, marker)
+	if err != nil {
+		return t, failure("apply", err)
+	}
+	if err := d.Store.Put(ctx, marker, struct{}{}); err != nil {
+		return t, failure("apply", err)
+	}
 	ceiling := -1
 	if d.MaxDeletesPerRegion > 0 {
 		ceiling = max(d.MaxDeletesPerRegion-t.Deleted, 0)
 	}
-	out, next, err := d.worker(t.Region).Apply(ctx, t.Run.params(), plan, t.Cursor, d.stopAt(ctx), ceiling)
+	out, next, err := d.worker(t.Region).Apply(ctx, t.Run.params(), plan, t.Cursor, d.stopAt(ctx), ceiling, recheck)
 	// What was done is recorded even when the invocation ends in an error;
 	// a retry overwrites this part (and finds its snapshots by P_run).
 	if len(out.Created)+len(out.Deleted) > 0 || err == nil {
