@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/snapper/snapper/internal/asl"
+	"github.com/snapper/snapper/internal/bench"
 	"github.com/snapper/snapper/internal/demo"
 	"github.com/snapper/snapper/internal/localaws"
 )
@@ -32,6 +34,7 @@ const usage = `usage:
   snapper local up [--port N] [--ec2-limits aws|off|FACTOR] [--faults SPEC] [--log FILE]
   snapper local run --endpoint URL --input FILE [--name NAME]
   snapper demo
+  snapper bench [--ec2 moto|sim --regions N --volumes N --per-instance N --old N --limits aws|FACTOR --scale S --naive=true]
   snapper validate [--template FILE]`
 
 // errUsage marks a usage error (exit status 2).
@@ -53,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code, err = localRun(ctx, args[2:], stdout, stderr)
 	case len(args) >= 1 && args[0] == "demo":
 		err = demo.Run(ctx, stdout)
+	case len(args) >= 1 && args[0] == "bench":
+		err = benchCmd(ctx, args[1:], stdout, stderr)
 	case len(args) >= 1 && args[0] == "validate":
 		err = validate(args[1:], stdout)
 	default:
@@ -210,5 +215,67 @@ func validate(args []string, stdout io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d substitutions)\n", defPath, len(used))
+	return nil
+}
+
+// benchCmd is `make bench`: by default the two fleets of SPEC 10, or one
+// fleet given by the flags; a table, then one JSON line.
+func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("bench", stderr)
+	mode := fs.String("ec2", "", "moto or sim (default: both fleets of the spec)")
+	regions := fs.Int("regions", 0, "regions")
+	volumes := fs.Int("volumes", 0, "managed volumes per region")
+	perInstance := fs.Int("per-instance", 1, "volumes per instance")
+	old := fs.Int("old", 2, "tool snapshots per volume before the run (retain is the same)")
+	limits := fs.String("limits", "aws", "EC2 bucket rates: aws, off or a factor")
+	scale := fs.Float64("scale", 0, "simulator clock: simulated seconds per real second")
+	latency := fs.Duration("latency", 60*time.Millisecond, "simulated EC2 latency per call")
+	naive := fs.Bool("naive", true, "also run the naive baseline")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	factor, err := localaws.ParseEC2Limits(*limits)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	specs := []bench.Spec{
+		{EC2: "moto", Regions: 10, VolumesPerRegion: 1000, VolumesPerInstance: 1, OldSnapshots: *old, Limits: factor, Scale: 1, Naive: *naive},
+		{EC2: "sim", Regions: 20, VolumesPerRegion: 10000, VolumesPerInstance: *perInstance, OldSnapshots: *old, Limits: factor, Scale: 20, Latency: *latency, Naive: *naive},
+	}
+	if *mode != "" {
+		var chosen []bench.Spec
+		for _, s := range specs {
+			if s.EC2 == *mode {
+				chosen = append(chosen, s)
+			}
+		}
+		if len(chosen) == 0 {
+			return fmt.Errorf("%w: --ec2 %q: want moto or sim", errUsage, *mode)
+		}
+		specs = chosen
+	}
+	for i := range specs {
+		if *regions > 0 {
+			specs[i].Regions = min(*regions, len(bench.AllRegions))
+		}
+		if *volumes > 0 {
+			specs[i].VolumesPerRegion = *volumes
+		}
+		if *scale > 0 && specs[i].EC2 == "sim" {
+			specs[i].Scale = *scale
+		}
+	}
+	var results []bench.Result
+	for _, spec := range specs {
+		fmt.Fprintf(stderr, "== %s: %d regions x %d volumes\n", spec.EC2, spec.Regions, spec.VolumesPerRegion)
+		r, err := bench.Run(ctx, spec, stderr)
+		if err != nil {
+			return err
+		}
+		results = append(results, r)
+	}
+	bench.Table(stdout, results)
+	line, _ := json.Marshal(results)
+	fmt.Fprintln(stdout, string(line))
 	return nil
 }

@@ -45,6 +45,7 @@ type Sim struct {
 	calls   sync.Map // "region/action" -> *atomic.Int64
 	// Throttled counts RequestLimitExceeded answers.
 	Throttled atomic.Int64
+	throttled sync.Map // "region/action" -> *atomic.Int64
 	// Retryer, when set, retries failed calls as the SDK's middleware
 	// would, sleeping on the simulated clock (the simulator stands in for
 	// the SDK client, so it also stands in for its retries).
@@ -205,6 +206,17 @@ func (s *Sim) Snapshots(region string) []SnapshotInfo {
 	return out
 }
 
+// Answered returns the calls per "region/action" that were not throttled:
+// the calls the work needed.
+func (s *Sim) Answered() map[string]int64 {
+	out := s.Calls()
+	s.throttled.Range(func(k, v any) bool {
+		out[k.(string)] -= v.(*atomic.Int64).Load()
+		return true
+	})
+	return out
+}
+
 // Calls returns the number of calls per "region/action".
 func (s *Sim) Calls() map[string]int64 {
 	out := map[string]int64{}
@@ -300,6 +312,8 @@ func (c *Client) enter(ctx context.Context, action string, in any) error {
 		c.sim.mu.Unlock()
 		if !ok {
 			c.sim.Throttled.Add(1)
+			n, _ := c.sim.throttled.LoadOrStore(key, new(atomic.Int64))
+			n.(*atomic.Int64).Add(1)
 			return apiError("RequestLimitExceeded", "Request limit exceeded.")
 		}
 	}

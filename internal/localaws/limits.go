@@ -57,6 +57,7 @@ type EC2Limiter struct {
 	buckets   map[string]*rate.Limiter
 	Throttled atomic.Int64
 	calls     sync.Map // "region/action" -> *atomic.Int64
+	throttled sync.Map
 }
 
 // NewEC2Limiter emulates AWS's buckets with refill rates times factor.
@@ -107,6 +108,8 @@ func (l *EC2Limiter) Allow(region, action string) bool {
 		return true
 	}
 	l.Throttled.Add(1)
+	n, _ := l.throttled.LoadOrStore(key, new(atomic.Int64))
+	n.(*atomic.Int64).Add(1)
 	return false
 }
 
@@ -115,6 +118,16 @@ func (l *EC2Limiter) Calls() map[string]int64 {
 	out := map[string]int64{}
 	l.calls.Range(func(k, v any) bool {
 		out[k.(string)] = v.(*atomic.Int64).Load()
+		return true
+	})
+	return out
+}
+
+// Answered returns the calls per region/action that were not throttled.
+func (l *EC2Limiter) Answered() map[string]int64 {
+	out := l.Calls()
+	l.throttled.Range(func(k, v any) bool {
+		out[k.(string)] -= v.(*atomic.Int64).Load()
 		return true
 	})
 	return out

@@ -33,12 +33,15 @@ type Limits struct {
 
 // AWSLimits matches EC2's published per-account, per-region buckets
 // (Describe* 100 burst, 20/s; CreateSnapshot and DeleteSnapshot 100, 5/s).
-// factor scales the refill rates, as the local emulation's --ec2-limits does.
+// factor scales the refill rates, as the local emulation's --ec2-limits
+// does. The refill runs 2% under EC2's so that clock skew between us and
+// EC2 rarely costs a throttled call and its backoff.
 func AWSLimits(factor float64) Limits {
+	f := factor * 0.98
 	return Limits{
-		Describe: rate.NewLimiter(rate.Limit(20*factor), 100),
-		Create:   rate.NewLimiter(rate.Limit(5*factor), 100),
-		Delete:   rate.NewLimiter(rate.Limit(5*factor), 100),
+		Describe: rate.NewLimiter(rate.Limit(20*f), 100),
+		Create:   rate.NewLimiter(rate.Limit(5*f), 100),
+		Delete:   rate.NewLimiter(rate.Limit(5*f), 100),
 	}
 }
 

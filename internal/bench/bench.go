@@ -1,0 +1,497 @@
+// Package bench is the scale benchmark (SPEC 10): the real state machine
+// through local mode on a generated fleet, on moto or on the EC2 fleet
+// simulator, measured beside a naive aws-snapper-style baseline doing the
+// same work on the same fleet and limits.
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/snapper/snapper/internal/demo"
+	"github.com/snapper/snapper/internal/ec2sim"
+	"github.com/snapper/snapper/internal/fleet"
+	"github.com/snapper/snapper/internal/localaws"
+	"github.com/snapper/snapper/internal/report"
+)
+
+// AllRegions are the region names fleets are spread over, in order.
+var AllRegions = []string{
+	"us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1",
+	"eu-north-1", "eu-south-1", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ap-northeast-1",
+	"ap-northeast-2", "ap-northeast-3", "ca-central-1", "sa-east-1", "me-south-1", "af-south-1",
+}
+
+// Spec is one benchmark fleet and how to run it.
+type Spec struct {
+	EC2                string  // "moto" or "sim"
+	Regions            int     // regions, from AllRegions
+	VolumesPerRegion   int     // managed volumes per region
+	VolumesPerInstance int     // volumes per instance
+	OldSnapshots       int     // tool snapshots per volume before the run; retain is the same, so each volume gets 1 create and 1 delete
+	Limits             float64 // EC2 bucket rates as a factor of AWS's (0: off)
+	Scale              float64 // sim: simulated seconds per real second
+	Latency            time.Duration
+	Naive              bool // also run the baseline
+}
+
+// Result is what one benchmark measured.
+type Result struct {
+	Fleet            string             `json:"fleet"`
+	EC2              string             `json:"ec2"`
+	Regions          int                `json:"regions"`
+	Volumes          int                `json:"volumes"`
+	Status           string             `json:"status"`
+	WallSeconds      float64            `json:"wall_seconds"`     // in EC2's time (simulated seconds on the simulator)
+	RealSeconds      float64            `json:"real_seconds"`     // on this machine
+	Calls            map[string]int64   `json:"calls"`            // EC2 calls by action
+	CallsPerVolume   float64            `json:"calls_per_volume"` // all EC2 calls / managed volumes
+	DescribesPer1000 map[string]float64 `json:"describes_per_1000_volumes"`
+	Throttled        int64              `json:"throttled"`
+	BoundSeconds     float64            `json:"bound_seconds"` // what the token buckets allow, slowest region
+	WallOverBound    float64            `json:"wall_over_bound"`
+	LargestPayload   int                `json:"largest_payload_bytes"`
+	HistoryEvents    int                `json:"history_events"`
+	PeakMemoryMiB    float64            `json:"peak_memory_mib"`
+	Created          int                `json:"created"`
+	Deleted          int                `json:"deleted"`
+	Duplicates       int                `json:"duplicates"`
+	Missing          int                `json:"missing"`
+	RetentionWrong   int                `json:"retention_wrong"`
+	NaiveWallSeconds float64            `json:"naive_wall_seconds,omitempty"`
+	NaiveFailed      int                `json:"naive_failed,omitempty"`
+	SpeedupOverNaive float64            `json:"speedup_over_naive,omitempty"`
+}
+
+// Run seeds the fleet, runs one execution through local mode, checks the
+// fleet afterwards, runs the baseline, and returns the figures.
+func Run(ctx context.Context, spec Spec, progress io.Writer) (Result, error) {
+	regions := AllRegions[:spec.Regions]
+	res := Result{Fleet: fmt.Sprintf("%d x %d", spec.Regions, spec.VolumesPerRegion), EC2: spec.EC2, Regions: spec.Regions, Volumes: spec.Regions * spec.VolumesPerRegion}
+	opts := localaws.Options{EC2Limits: spec.Limits}
+	var sim *ec2sim.Sim
+	var runTime time.Time
+	scale := 1.0
+	if spec.EC2 == "sim" {
+		scale = spec.Scale
+		sim = newSim(spec, time.Now().UTC())
+		fmt.Fprintf(progress, "seeding the simulator: %d regions x %d volumes\n", spec.Regions, spec.VolumesPerRegion)
+		seedSim(sim, spec, regions)
+		opts.EC2Sim = sim
+	}
+	env, err := localaws.Up(ctx, opts)
+	if err != nil {
+		return res, err
+	}
+	defer env.Close()
+	if sim != nil {
+		runTime = sim.Clock.Now().Truncate(time.Second)
+	} else {
+		fmt.Fprintf(progress, "seeding moto: %d regions x %d volumes\n", spec.Regions, spec.VolumesPerRegion)
+		if err := seedMoto(ctx, env, spec, regions, progress); err != nil {
+			return res, err
+		}
+		runTime = time.Now().UTC().Add(24 * time.Hour).Truncate(time.Second)
+	}
+	calls := func() map[string]int64 {
+		if sim != nil {
+			return sim.Calls()
+		}
+		return env.EC2.Calls()
+	}
+	answered := func() map[string]int64 {
+		if sim != nil {
+			return sim.Answered()
+		}
+		return env.EC2.Answered()
+	}
+	base, baseAnswered := calls(), answered()
+
+	in, _ := json.Marshal(map[string]any{"ec2_regions": regions, "time": runTime.Format(time.RFC3339), "schedule_name": "bench"})
+	stop := make(chan struct{})
+	var bar sync.WaitGroup
+	bar.Add(1)
+	start := time.Now()
+	go func() {
+		defer bar.Done()
+		progressBar(progress, stop, start, res.Volumes, func() (int64, int64) {
+			c := diff(calls(), base)
+			return byAction(c)["CreateSnapshot"], byAction(c)["DeleteSnapshot"]
+		})
+	}()
+	out, err := localaws.Execute(ctx, sfn.NewFromConfig(env.Config()), env.StateMachineArn, fmt.Sprintf("bench-%d", time.Now().Unix()), string(in), nil)
+	close(stop)
+	bar.Wait()
+	if err != nil {
+		return res, err
+	}
+	res.Status = out.Status
+	res.RealSeconds = out.Elapsed.Seconds()
+	res.WallSeconds = res.RealSeconds * scale
+	perRegion := diff(calls(), base)
+	res.Calls = byAction(perRegion)
+	var total int64
+	for _, n := range res.Calls {
+		total += n
+	}
+	res.CallsPerVolume = float64(total) / float64(res.Volumes)
+	res.DescribesPer1000 = map[string]float64{}
+	for a, n := range res.Calls {
+		if strings.HasPrefix(a, "Describe") && a != "DescribeRegions" {
+			res.DescribesPer1000[a] = float64(n) * 1000 / float64(res.Volumes)
+		}
+	}
+	if sim != nil {
+		res.Throttled = sim.Throttled.Load()
+	} else {
+		res.Throttled = env.EC2.Throttled.Load()
+	}
+	res.BoundSeconds = bound(diff(answered(), baseAnswered), spec.Limits)
+	if res.BoundSeconds > 0 {
+		res.WallOverBound = res.WallSeconds / res.BoundSeconds
+	}
+	res.LargestPayload, res.HistoryEvents = payloads(out.Events)
+	res.PeakMemoryMiB = peakMemoryMiB()
+	if out.Status == "SUCCEEDED" {
+		var rep report.Report
+		if err := json.Unmarshal([]byte(out.Output), &rep); err == nil {
+			res.Created, res.Deleted = rep.Totals.Created, rep.Totals.Deleted
+		}
+	}
+	fmt.Fprintf(progress, "checking the fleet afterwards\n")
+	if sim != nil {
+		res.Duplicates, res.Missing, res.RetentionWrong = checkSim(sim, regions, runTime, spec.OldSnapshots)
+	} else if err := checkMoto(ctx, env, regions, runTime, spec.OldSnapshots, &res); err != nil {
+		return res, err
+	}
+
+	if spec.Naive {
+		fmt.Fprintf(progress, "running the naive baseline on the same fleet and limits\n")
+		if err := naive(ctx, env, spec, regions, runTime, &res); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+func newSim(spec Spec, base time.Time) *ec2sim.Sim {
+	sim := ec2sim.New()
+	sim.Clock = ec2sim.NewClock(base, spec.Scale)
+	sim.Latency = spec.Latency
+	sim.PendingFor = 2 * time.Minute
+	sim.BucketFactor = spec.Limits
+	return sim
+}
+
+func seedSim(sim *ec2sim.Sim, spec Spec, regions []string) {
+	now := sim.Clock.Now()
+	tool := map[string]string{"snapshot_tool": "autosnap"}
+	perInstance := max(spec.VolumesPerInstance, 1)
+	for _, r := range regions {
+		for v := 0; v < spec.VolumesPerRegion; {
+			inst := sim.AddInstance(r, map[string]string{"autosnap": "1", "autosnap_retain": fmt.Sprint(spec.OldSnapshots), "Name": fmt.Sprintf("bench-%d", v)})
+			for j := 0; j < perInstance && v < spec.VolumesPerRegion; j, v = j+1, v+1 {
+				vol := sim.AddVolume(r, inst, nil)
+				for o := range spec.OldSnapshots {
+					sim.AddSnapshot(r, ec2sim.SnapshotSpec{Volume: vol, Start: now.Add(-time.Duration(o+1) * 24 * time.Hour), Tags: tool})
+				}
+			}
+		}
+	}
+}
+
+func seedMoto(ctx context.Context, env *localaws.Env, spec Spec, regions []string, progress io.Writer) error {
+	perInstance := max(spec.VolumesPerInstance, 1)
+	for _, r := range regions {
+		client := ec2.NewFromConfig(env.Config(), func(o *ec2.Options) { o.Region = r })
+		instances := (spec.VolumesPerRegion + perInstance - 1) / perInstance
+		for made := 0; made < instances; {
+			n := min(100, instances-made)
+			_, err := client.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12c6146b"), MinCount: aws.Int32(int32(n)), MaxCount: aws.Int32(int32(n)),
+				TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: []types.Tag{
+					{Key: aws.String("autosnap"), Value: aws.String("1")}, {Key: aws.String("autosnap_retain"), Value: aws.String(fmt.Sprint(spec.OldSnapshots))}}}}})
+			if err != nil {
+				return fmt.Errorf("seed %s: %w", r, err)
+			}
+			made += n
+		}
+		if perInstance > 1 {
+			return fmt.Errorf("moto fleets have one (root) volume per instance")
+		}
+		vols, err := client.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{})
+		if err != nil {
+			return err
+		}
+		seeder := demo.Seeder{EC2: client, Region: r}
+		for _, v := range vols.Volumes {
+			for range spec.OldSnapshots {
+				if _, err := seeder.Snapshot(ctx, aws.ToString(v.VolumeId), "old", demo.Tags{"snapshot_tool": "autosnap"}); err != nil {
+					return err
+				}
+			}
+		}
+		fmt.Fprintf(progress, "  %s: %d instances, %d volumes\n", r, instances, len(vols.Volumes))
+	}
+	return nil
+}
+
+func diff(now, base map[string]int64) map[string]int64 {
+	out := map[string]int64{}
+	for k, v := range now {
+		if d := v - base[k]; d > 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+// byAction sums "region/action" counts by action.
+func byAction(perRegion map[string]int64) map[string]int64 {
+	out := map[string]int64{}
+	for k, v := range perRegion {
+		_, action, _ := strings.Cut(k, "/")
+		out[action] += v
+	}
+	return out
+}
+
+// bound is the least time EC2's buckets allow for the calls the run had to
+// make (throttled attempts left out):
+// per region, the busiest bucket's calls beyond its burst over its refill
+// rate; the slowest region.
+func bound(perRegion map[string]int64, factor float64) float64 {
+	if factor <= 0 {
+		return 0
+	}
+	var worst float64
+	for k, n := range perRegion {
+		_, action, _ := strings.Cut(k, "/")
+		burst, refill := ec2sim.Bucket(action)
+		if s := float64(max(n-int64(burst), 0)) / (refill * factor); s > worst {
+			worst = s
+		}
+	}
+	return worst
+}
+
+// payloads reads the largest state input or output and the number of events.
+func payloads(events []sfntypes.HistoryEvent) (largest, count int) {
+	for _, ev := range events {
+		for _, s := range []*string{
+			field(ev.StateEnteredEventDetails != nil, func() *string { return ev.StateEnteredEventDetails.Input }),
+			field(ev.StateExitedEventDetails != nil, func() *string { return ev.StateExitedEventDetails.Output }),
+			field(ev.LambdaFunctionScheduledEventDetails != nil, func() *string { return ev.LambdaFunctionScheduledEventDetails.Input }),
+			field(ev.LambdaFunctionSucceededEventDetails != nil, func() *string { return ev.LambdaFunctionSucceededEventDetails.Output }),
+			field(ev.ExecutionStartedEventDetails != nil, func() *string { return ev.ExecutionStartedEventDetails.Input }),
+			field(ev.ExecutionSucceededEventDetails != nil, func() *string { return ev.ExecutionSucceededEventDetails.Output }),
+		} {
+			largest = max(largest, len(aws.ToString(s)))
+		}
+	}
+	return largest, len(events)
+}
+
+func field(ok bool, get func() *string) *string {
+	if !ok {
+		return nil
+	}
+	return get()
+}
+
+func peakMemoryMiB() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024 // kilobytes on Linux
+}
+
+// checkSim counts, over every managed volume, snapshots of this run beyond
+// one, volumes without one, and volumes whose tool snapshots are not
+// exactly retain.
+func checkSim(sim *ec2sim.Sim, regions []string, run time.Time, retain int) (dup, missing, wrong int) {
+	runTag := fleet.RunTag(run)
+	for _, r := range regions {
+		byVol := map[string][]ec2sim.SnapshotInfo{}
+		for _, s := range sim.Snapshots(r) {
+			if s.Tags["snapshot_tool"] == "autosnap" {
+				byVol[s.Volume] = append(byVol[s.Volume], s)
+			}
+		}
+		for _, snaps := range byVol {
+			n := 0
+			for _, s := range snaps {
+				if s.Tags["autosnap_run"] == runTag {
+					n++
+				}
+			}
+			dup += max(n-1, 0)
+			if n == 0 {
+				missing++
+			}
+			if len(snaps) != retain {
+				wrong++
+			}
+		}
+	}
+	return dup, missing, wrong
+}
+
+func checkMoto(ctx context.Context, env *localaws.Env, regions []string, run time.Time, retain int, res *Result) error {
+	runTag := fleet.RunTag(run)
+	for _, r := range regions {
+		inv, err := demo.NewSeeder(env.Config(), r).Inventory(ctx)
+		if err != nil {
+			return err
+		}
+		byVol := map[string][]demo.SnapshotInfo{}
+		for _, s := range inv {
+			if s.Tags["snapshot_tool"] == "autosnap" {
+				byVol[s.VolumeID] = append(byVol[s.VolumeID], s)
+			}
+		}
+		for _, snaps := range byVol {
+			n := 0
+			for _, s := range snaps {
+				if s.Tags["autosnap_run"] == runTag {
+					n++
+				}
+			}
+			res.Duplicates += max(n-1, 0)
+			if n == 0 {
+				res.Missing++
+			}
+			if len(snaps) != retain {
+				res.RetentionWrong++
+			}
+		}
+	}
+	return nil
+}
+
+// naive runs the baseline. On the simulator it gets a fresh copy of the
+// same fleet with the same latency and buckets, on a virtual clock (exact
+// for a program that makes one call at a time); on moto it runs against
+// the same local AWS a day later, where each volume again needs one create
+// and one delete, with the SDK's default retryer as aws-snapper had.
+func naive(ctx context.Context, env *localaws.Env, spec Spec, regions []string, run time.Time, res *Result) error {
+	if spec.EC2 == "sim" {
+		sim := newSim(spec, run.Add(-time.Minute))
+		seedSim(sim, spec, regions)
+		sim.Clock = ec2sim.NewVirtualClock(run)
+		sim.Retryer = retry.NewStandard()
+		out, err := Naive(ctx, func(r string) NaiveEC2 { return sim.Region(r) }, regions, "autosnap", run, 86400)
+		if err != nil {
+			return err
+		}
+		res.NaiveWallSeconds = sim.Clock.Now().Sub(run).Seconds()
+		res.NaiveFailed = out.Failed
+	} else {
+		next := run.Add(24 * time.Hour)
+		start := time.Now()
+		cfg := env.Config()
+		cfg.Retryer = func() aws.Retryer { return retry.NewStandard() }
+		out, err := Naive(ctx, func(r string) NaiveEC2 {
+			return ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.Region = r })
+		}, regions, "autosnap", next, 86400)
+		if err != nil {
+			return err
+		}
+		res.NaiveWallSeconds = time.Since(start).Seconds()
+		res.NaiveFailed = out.Failed
+	}
+	if res.WallSeconds > 0 {
+		res.SpeedupOverNaive = res.NaiveWallSeconds / res.WallSeconds
+	}
+	return nil
+}
+
+func progressBar(w io.Writer, stop <-chan struct{}, start time.Time, volumes int, done func() (int64, int64)) {
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			fmt.Fprintln(w)
+			return
+		case <-tick.C:
+		}
+		c, d := done()
+		frac := float64(c+d) / float64(2*volumes)
+		n := int(min(frac, 1) * 30)
+		fmt.Fprintf(w, "\r  [%s%s] %3.0f%%  created %d/%d  deleted %d/%d  %5.0fs", strings.Repeat("#", n), strings.Repeat(".", 30-n), 100*min(frac, 1), c, volumes, d, volumes, time.Since(start).Seconds())
+	}
+}
+
+// Table prints results side by side.
+func Table(w io.Writer, results []Result) {
+	rows := []struct {
+		name string
+		get  func(Result) string
+	}{
+		{"fleet (regions x volumes)", func(r Result) string { return r.Fleet + " on " + r.EC2 }},
+		{"status", func(r Result) string { return r.Status }},
+		{"wall seconds (EC2 time)", func(r Result) string { return fmt.Sprintf("%.0f", r.WallSeconds) }},
+		{"real seconds", func(r Result) string { return fmt.Sprintf("%.0f", r.RealSeconds) }},
+		{"bound seconds", func(r Result) string { return fmt.Sprintf("%.0f", r.BoundSeconds) }},
+		{"wall / bound", func(r Result) string { return fmt.Sprintf("%.2f", r.WallOverBound) }},
+		{"EC2 calls by action", func(r Result) string { return fmtCalls(r.Calls) }},
+		{"calls per volume", func(r Result) string { return fmt.Sprintf("%.2f", r.CallsPerVolume) }},
+		{"describes per 1,000 volumes", func(r Result) string { return fmtPer(r.DescribesPer1000) }},
+		{"throttled answers", func(r Result) string { return fmt.Sprint(r.Throttled) }},
+		{"largest state payload (bytes)", func(r Result) string { return fmt.Sprint(r.LargestPayload) }},
+		{"history events", func(r Result) string { return fmt.Sprint(r.HistoryEvents) }},
+		{"peak memory (MiB)", func(r Result) string { return fmt.Sprintf("%.0f", r.PeakMemoryMiB) }},
+		{"created / deleted", func(r Result) string { return fmt.Sprintf("%d / %d", r.Created, r.Deleted) }},
+		{"duplicates / missing / retention wrong", func(r Result) string { return fmt.Sprintf("%d / %d / %d", r.Duplicates, r.Missing, r.RetentionWrong) }},
+		{"naive baseline wall seconds", func(r Result) string { return fmt.Sprintf("%.0f (%d failed)", r.NaiveWallSeconds, r.NaiveFailed) }},
+		{"speed-up over naive", func(r Result) string { return fmt.Sprintf("%.1fx", r.SpeedupOverNaive) }},
+	}
+	for _, row := range rows {
+		fmt.Fprintf(w, "%-40s", row.name)
+		for _, r := range results {
+			fmt.Fprintf(w, "  %-44s", row.get(r))
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func fmtCalls(m map[string]int64) string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%d", strings.TrimPrefix(strings.TrimPrefix(k, "Describe"), ""), m[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
+func fmtPer(m map[string]float64) string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%.1f", strings.TrimPrefix(k, "Describe"), m[k]))
+	}
+	return strings.Join(parts, " ")
+}

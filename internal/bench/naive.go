@@ -1,0 +1,126 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/snapper/snapper/internal/fleet"
+)
+
+// NaiveEC2 is what the naive baseline calls.
+type NaiveEC2 interface {
+	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+	DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeVolumesOutput, error)
+	DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error)
+	CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, optFns ...func(*ec2.Options)) (*ec2.CreateSnapshotOutput, error)
+	CreateTags(ctx context.Context, in *ec2.CreateTagsInput, optFns ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error)
+	DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, optFns ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error)
+}
+
+var _ NaiveEC2 = (*ec2.Client)(nil)
+
+// NaiveResult counts what the baseline did.
+type NaiveResult struct {
+	Created, Deleted, Failed int
+}
+
+// Naive does the same work the way aws-snapper did: region after region,
+// instance after instance, volume after volume, one call at a time, a
+// describe per instance and per volume, the snapshot tagged after it is
+// made, no rate awareness beyond the SDK's default retries.
+func Naive(ctx context.Context, client func(region string) NaiveEC2, regions []string, prefix string, run time.Time, interval int64) (NaiveResult, error) {
+	keys := fleet.KeysFor(prefix)
+	runTag := fleet.RunTag(run)
+	var res NaiveResult
+	for _, region := range regions {
+		c := client(region)
+		pages := ec2.NewDescribeInstancesPaginator(c, &ec2.DescribeInstancesInput{
+			Filters: []types.Filter{{Name: aws.String("tag-key"), Values: []string{keys.Every}}},
+		})
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if err != nil {
+				return res, fmt.Errorf("naive: describe instances in %s: %w", region, err)
+			}
+			for _, r := range page.Reservations {
+				for _, i := range r.Instances {
+					inst := fleet.Instance{ID: aws.ToString(i.InstanceId), Tags: tags(i.Tags)}
+					if err := naiveInstance(ctx, c, keys, inst, run, runTag, interval, &res); err != nil {
+						res.Failed++
+					}
+				}
+			}
+		}
+	}
+	return res, nil
+}
+
+func naiveInstance(ctx context.Context, c NaiveEC2, keys fleet.Keys, inst fleet.Instance, run time.Time, runTag string, interval int64, res *NaiveResult) error {
+	vols, err := c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{Filters: []types.Filter{
+		{Name: aws.String("attachment.instance-id"), Values: []string{inst.ID}}}})
+	if err != nil {
+		return err
+	}
+	for _, v := range vols.Volumes {
+		vol := fleet.Volume{ID: aws.ToString(v.VolumeId), InstanceID: inst.ID, Tags: tags(v.Tags)}
+		mv, managed := fleet.Manage(keys, vol, &inst)
+		if !managed || mv.Problem != "" {
+			continue
+		}
+		snaps, err := c.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}, Filters: []types.Filter{
+			{Name: aws.String("volume-id"), Values: []string{vol.ID}},
+			{Name: aws.String("tag:" + keys.Tool), Values: []string{keys.Prefix}},
+		}})
+		if err != nil {
+			res.Failed++
+			continue
+		}
+		var list []fleet.Snapshot
+		for _, s := range snaps.Snapshots {
+			sn := fleet.Snapshot{ID: aws.ToString(s.SnapshotId), VolumeID: vol.ID, StartTime: aws.ToTime(s.StartTime), State: string(s.State)}
+			if t := tags(s.Tags); t[keys.Run] != "" {
+				sn.Run = t[keys.Run]
+			}
+			list = append(list, sn)
+		}
+		plan := fleet.PlanVolume(mv, list, run, runTag, interval)
+		if plan.Create {
+			out, err := c.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(vol.ID), Description: aws.String(fleet.SnapshotDescription(keys.Prefix, mv, run))})
+			if err != nil {
+				res.Failed++
+				continue
+			}
+			_, err = c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{aws.ToString(out.SnapshotId)}, Tags: []types.Tag{
+				{Key: aws.String(keys.Tool), Value: aws.String(keys.Prefix)},
+				{Key: aws.String("Name"), Value: aws.String(fleet.SnapshotName(mv, run))},
+				{Key: aws.String(keys.Run), Value: aws.String(runTag)},
+			}})
+			if err != nil {
+				res.Failed++
+				continue
+			}
+			res.Created++
+		}
+		for _, id := range plan.Delete {
+			if _, err := c.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(id)}); err != nil {
+				res.Failed++
+				continue
+			}
+			res.Deleted++
+		}
+	}
+	return nil
+}
+
+func tags(ts []types.Tag) map[string]string {
+	m := map[string]string{}
+	for _, t := range ts {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
+}
