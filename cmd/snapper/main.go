@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -264,6 +265,17 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *scale > 0 && specs[i].EC2 == "sim" {
 			specs[i].Scale = *scale
 		}
+	}
+	if path := os.Getenv("SNAPPER_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	var results []bench.Result
 	for _, spec := range specs {

@@ -20,13 +20,18 @@ var RetryableCodes = []string{
 	"InternalError", "ServiceUnavailable", "Unavailable",
 }
 
+// MaxAttempts is high on purpose: a call's retries end with the
+// invocation's deadline (the context), not after a few throttles; the
+// state machine then retries the step, which picks up where it was.
+const MaxAttempts = 30
+
 // NewRetryer is the SDK's standard retryer with more attempts, exponential
 // backoff with full jitter up to 20 s, the extra retryable codes, and no
 // client-side retry budget: under a sustained throttling storm the budget
 // would otherwise turn throttles into failures before the attempts run out.
 func NewRetryer() aws.Retryer {
 	return retry.NewStandard(func(o *retry.StandardOptions) {
-		o.MaxAttempts = 10
+		o.MaxAttempts = MaxAttempts
 		o.MaxBackoff = 20 * time.Second
 		o.RateLimiter = ratelimit.None
 		o.Retryables = append(o.Retryables, retry.RetryableErrorCode{Codes: codeSet()})

@@ -584,8 +584,8 @@ func (c *Client) CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput
 			return nil, apiError("SnapshotCreationPerVolumeRateExceeded", "The maximum per volume CreateSnapshot request rate has been exceeded.")
 		}
 		pending := 0
-		for _, sn := range f.snapshots {
-			if sn.volume == v.id && c.sim.stateOf(sn) == "pending" {
+		for id := range f.snapsByVolume[v.id] {
+			if c.sim.stateOf(f.snapshots[id]) == "pending" {
 				pending++
 			}
 		}

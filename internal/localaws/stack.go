@@ -56,6 +56,9 @@ type Options struct {
 	// in-process fleet simulator on its own, possibly scaled, clock. The
 	// state machine, S3 and SNS stay on moto.
 	EC2Sim *ec2sim.Sim
+	// FunctionTimeouts replace functions' timeouts (real time), by logical
+	// id: tests give Apply a tiny budget to force continuations.
+	FunctionTimeouts map[string]time.Duration
 	// Faults are injected at the front endpoint (see Fault).
 	Faults []*Fault
 	// Adjust, when set, may change the handlers' dependencies (the fleet
@@ -180,6 +183,9 @@ func Up(ctx context.Context, opts Options) (_ *Env, err error) {
 			return nil, fmt.Errorf("template.yaml has function %s, which local mode does not know", id)
 		}
 		timeout := time.Duration(float64(tmpl.FunctionTimeouts[id]) / scale)
+		if t, ok := opts.FunctionTimeouts[id]; ok {
+			timeout = t
+		}
 		functions[id] = Function{Handler: WrapFunction(env.Faults, id, lambda.NewHandler(h)), Timeout: timeout}
 	}
 	env.Front, err = NewFront(moto.URL, functions)

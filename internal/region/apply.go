@@ -26,8 +26,11 @@ type Worker struct {
 	// Concurrency is the number of calls of each kind in flight.
 	Concurrency int
 	// Window caps the volumes handed out but not finished, so that what is
-	// in flight when StopAt comes finishes in good time. Default 200.
+	// in flight when StopAt comes finishes in good time. Default: what the
+	// create bucket lets through in half of Drain, at least 1, at most 500.
 	Window int
+	// Drain is the time between StopAt and the deadline (default 2 min).
+	Drain time.Duration
 	// Now is the clock that StopAt is measured on; the fleet simulator
 	// gives its own scaled clock.
 	Now func() time.Time
@@ -104,10 +107,7 @@ func (w Worker) Apply(ctx context.Context, p Params, plan Plan, from int, stopAt
 	var out Outcomes
 	deletesLeft := maxDeletes
 	conc := max(w.Concurrency, 1)
-	window := w.Window
-	if window <= 0 {
-		window = 200
-	}
+	window := w.window()
 	type deletion struct {
 		vol, snap string
 		done      func()
@@ -213,6 +213,24 @@ func (w Worker) Apply(ctx context.Context, p Params, plan Plan, from int, stopAt
 	close(deletes)
 	workers.Wait()
 	return out, next, ctx.Err()
+}
+
+func (w Worker) window() int {
+	if w.Window > 0 {
+		return w.Window
+	}
+	drain := w.Drain
+	if drain <= 0 {
+		drain = 2 * time.Minute
+	}
+	conc := max(w.Concurrency, 1)
+	if w.Limits.Create == nil || w.Limits.Create.Limit() == rate.Inf {
+		return max(conc, 200)
+	}
+	// Half the drain time at the create bucket's rate (the deletes of those
+	// volumes run alongside at their own rate).
+	n := int(float64(w.Limits.Create.Limit()) * drain.Seconds() / 2)
+	return min(max(n, 1), 500)
 }
 
 // stop tells whether to hand out no more volumes. The first volume of an

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/smithy-go"
 
@@ -63,14 +64,18 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 	if d.MaxDeletesPerRegion > 0 {
 		ceiling = max(d.MaxDeletesPerRegion-t.Deleted, 0)
 	}
-	out, next, err := d.worker(t.Region).Apply(ctx, t.Run.params(), plan, t.Cursor, d.stopAt(ctx), ceiling, recheck)
-	// What was done is recorded even when the invocation ends in an error;
-	// a retry overwrites this part (and finds its snapshots by P_run).
+	worker, stopAt := d.worker(ctx, t.Region)
+	out, next, err := worker.Apply(ctx, t.Run.params(), plan, t.Cursor, stopAt, ceiling, recheck)
+	// What was done is recorded even when the invocation ends in an error
+	// (also past the deadline, which would lose it); a retry overwrites
+	// this part and finds its snapshots by P_run.
 	if len(out.Created)+len(out.Deleted) > 0 || err == nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		key := runstore.Key(t.Run.Execution, t.Region, partName(applyParts, t.Cursor))
-		if perr := d.Store.Put(ctx, key, out); perr != nil && err == nil {
+		if perr := d.Store.Put(rctx, key, out); perr != nil && err == nil {
 			err = perr
 		}
+		cancel()
 	}
 	if err != nil {
 		return t, failure("apply", err)

@@ -137,23 +137,25 @@ func (d Deps) log(run Run, regionName, step string) *slog.Logger {
 	return l.With("execution", run.Execution, "region", regionName, "step", step)
 }
 
-// stopAt is when a handler stops taking new work: a margin before the
-// invocation's deadline, so it can record what it did and return a cursor.
-func (d Deps) stopAt(ctx context.Context) time.Time {
+// stopAt is when a handler stops taking new work, and the drain time
+// after it: a margin before the invocation's deadline, so that the work in
+// flight finishes and is recorded and a cursor is returned. Times are on
+// the Now clock.
+func (d Deps) stopAt(ctx context.Context) (time.Time, time.Duration) {
 	dl, ok := ctx.Deadline()
 	if !ok {
-		return time.Time{}
+		return time.Time{}, 0
 	}
 	remaining := time.Until(dl)
 	if d.TimeScale > 0 {
 		remaining = time.Duration(float64(remaining) * d.TimeScale)
 	}
-	// Work handed out before stopAt must finish, and be recorded, before
-	// the deadline: two minutes of a 15-minute Lambda, a fifth of less.
+	// Two minutes of a 15-minute Lambda, a fifth of less.
 	margin := min(2*time.Minute, remaining/5)
-	return d.now().Add(remaining - margin)
+	return d.now().Add(remaining - margin), margin
 }
 
-func (d Deps) worker(regionName string) region.Worker {
-	return region.Worker{EC2: d.EC2(regionName), Limits: d.limits(), Concurrency: max(d.Concurrency, 1), Now: d.Now}
+func (d Deps) worker(ctx context.Context, regionName string) (region.Worker, time.Time) {
+	stopAt, drain := d.stopAt(ctx)
+	return region.Worker{EC2: d.EC2(regionName), Limits: d.limits(), Concurrency: max(d.Concurrency, 1), Now: d.Now, Drain: drain}, stopAt
 }

@@ -1,0 +1,165 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/smithy-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/snapper/snapper/internal/ec2sim"
+	"github.com/snapper/snapper/internal/fleet"
+	"github.com/snapper/snapper/internal/localaws"
+	"github.com/snapper/snapper/internal/report"
+)
+
+// simFleet seeds volumes per region, each on its own instance with
+// retain=2 and two old tool snapshots: every volume needs one create and
+// one delete.
+func simFleet(sim *ec2sim.Sim, regions []string, volumes int) {
+	now := sim.Clock.Now()
+	for _, r := range regions {
+		for range volumes {
+			v := sim.AddVolume(r, sim.AddInstance(r, map[string]string{"autosnap": "1", "autosnap_retain": "2"}), nil)
+			for d := 1; d <= 2; d++ {
+				sim.AddSnapshot(r, ec2sim.SnapshotSpec{Volume: v, Start: now.Add(-time.Duration(d) * 24 * time.Hour), Tags: map[string]string{"snapshot_tool": "autosnap"}})
+			}
+		}
+	}
+}
+
+func simExecute(t *testing.T, e *localaws.Env, sim *ec2sim.Sim, regions []string) (localaws.Result, report.Report, time.Time) {
+	t.Helper()
+	run := sim.Clock.Now().Truncate(time.Second)
+	in, _ := json.Marshal(map[string]any{"ec2_regions": regions, "time": run.Format(time.RFC3339)})
+	res, err := localaws.Execute(context.Background(), sfn.NewFromConfig(e.Config()), e.StateMachineArn, strings.ReplaceAll(t.Name(), "/", "-"), string(in), nil)
+	require.NoError(t, err)
+	var rep report.Report
+	if res.Status == "SUCCEEDED" {
+		require.NoError(t, json.Unmarshal([]byte(res.Output), &rep))
+	}
+	return res, rep, run
+}
+
+// exactlyOnce checks every volume has one snapshot of this run and
+// exactly retain=2 tool snapshots.
+func exactlyOnce(t *testing.T, sim *ec2sim.Sim, regions []string, run time.Time, volumes int) {
+	t.Helper()
+	for _, r := range regions {
+		byVol := map[string][]ec2sim.SnapshotInfo{}
+		for _, s := range sim.Snapshots(r) {
+			byVol[s.Volume] = append(byVol[s.Volume], s)
+		}
+		require.Len(t, byVol, volumes)
+		for v, snaps := range byVol {
+			n := 0
+			for _, s := range snaps {
+				if s.Tags["autosnap_run"] == fleet.RunTag(run) {
+					n++
+				}
+			}
+			assert.Equal(t, 1, n, "%s %s: one snapshot of this run", r, v)
+			assert.Len(t, snaps, 2, "%s %s: retain 2", r, v)
+		}
+	}
+}
+
+func payloadSizes(res localaws.Result) (largest int, applies map[string]int) {
+	applies = map[string]int{}
+	for _, ev := range res.Events {
+		if d := ev.StateEnteredEventDetails; d != nil {
+			largest = max(largest, len(aws.ToString(d.Input)))
+			if aws.ToString(d.Name) == "Apply" {
+				applies[regionOf(d.Input)]++
+			}
+		}
+		if d := ev.StateExitedEventDetails; d != nil {
+			largest = max(largest, len(aws.ToString(d.Output)))
+		}
+	}
+	return largest, applies
+}
+
+func regionOf(doc *string) string {
+	var v struct{ Region string }
+	_ = json.Unmarshal([]byte(aws.ToString(doc)), &v)
+	return v.Region
+}
+
+// TestContinuationPaginationAndSmallPayloads gives every invocation a
+// tiny time budget and the simulator small pages: each region needs
+// several Apply invocations, every volume is handled exactly once, and
+// no state payload grows with the fleet.
+func TestContinuationPaginationAndSmallPayloads(t *testing.T) {
+	sim := ec2sim.New()
+	sim.MaxPage = 7
+	regions := []string{"eu-west-1", "us-west-2", "ap-south-1"}
+	const volumes = 240
+	simFleet(sim, regions, volumes)
+	e, err := localaws.Up(context.Background(), localaws.Options{EC2Sim: sim, EC2Limits: 2, FunctionTimeouts: map[string]time.Duration{"ApplyFunction": 1500 * time.Millisecond}})
+	require.NoError(t, err)
+	defer e.Close()
+
+	res, rep, run := simExecute(t, e, sim, regions)
+	require.Equal(t, "SUCCEEDED", res.Status, res.Cause, res.Output)
+
+	exactlyOnce(t, sim, regions, run, volumes)
+	assert.Equal(t, len(regions)*volumes, rep.Totals.Created)
+	assert.Equal(t, len(regions)*volumes, rep.Totals.Deleted)
+	largest, applies := payloadSizes(res)
+	for _, r := range regions {
+		assert.GreaterOrEqual(t, applies[r], 2, "%s continued in a second invocation", r)
+	}
+	assert.Less(t, largest, 4*1024, "payloads hold keys and counts, not lists")
+	calls := sim.Calls()
+	for _, r := range regions {
+		assert.GreaterOrEqual(t, calls[r+"/DescribeVolumes"], int64(volumes/7), "volumes were read page by page")
+		assert.GreaterOrEqual(t, calls[r+"/DescribeSnapshots"], int64(2*volumes/7))
+		assert.Equal(t, int64(volumes), calls[r+"/CreateSnapshot"], "no create repeated")
+	}
+}
+
+// TestThrottlingStormEndsInSuccess throttles half of all creates and
+// deletes at random: the retries absorb it, nothing is reported failed,
+// nothing is made twice.
+func TestThrottlingStormEndsInSuccess(t *testing.T) {
+	sim := ec2sim.New()
+	sim.Clock = ec2sim.NewClock(time.Now(), 50) // backoffs of seconds pass in tens of milliseconds
+	regions := []string{"eu-central-1", "us-east-2"}
+	const volumes = 80
+	simFleet(sim, regions, volumes)
+	var mu sync.Mutex
+	rng := rand.New(rand.NewPCG(1, 2))
+	var storm int
+	sim.Fault = func(_, action string, _ any) error {
+		if action != "CreateSnapshot" && action != "DeleteSnapshot" && action != "DescribeVolumes" {
+			return nil
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if rng.Float64() < 0.5 {
+			storm++
+			return &smithy.GenericAPIError{Code: "RequestLimitExceeded", Message: "Request limit exceeded."}
+		}
+		return nil
+	}
+	e, err := localaws.Up(context.Background(), localaws.Options{EC2Sim: sim})
+	require.NoError(t, err)
+	defer e.Close()
+
+	res, rep, run := simExecute(t, e, sim, regions)
+	require.Equal(t, "SUCCEEDED", res.Status, res.Cause)
+	assert.Greater(t, storm, 100, "the storm happened")
+	assert.Zero(t, rep.Totals.Errors, "throttling is retried, not reported")
+	assert.Equal(t, len(regions)*volumes, rep.Totals.Created)
+	exactlyOnce(t, sim, regions, run, volumes)
+
+}
