@@ -60,8 +60,11 @@ demo: $(VENV_OK)
 bench: $(VENV_OK)
 	$(GO) run ./cmd/snapper bench $(BENCH_FLAGS)
 
+# The seed corpora (testdata/fuzz) run in every `make test`; this runs the fuzzers for longer.
+FUZZTIME ?= 2m
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./internal/input/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/input/
+	$(GO) test -run '^$$' -fuzz FuzzUntrustedTags -fuzztime $(FUZZTIME) ./internal/fleet/
 
 # One function on one event through the Lambda Runtime Interface Emulator, no Docker:
 #   make invoke FUNCTION=plan EVENT=events/plan-defaults.json

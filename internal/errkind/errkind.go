@@ -8,6 +8,9 @@ package errkind
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
 )
 
 // ValidationError is bad schedule input. The state machine never retries it.
@@ -18,10 +21,11 @@ type ValidationError struct {
 }
 
 func (e *ValidationError) Error() string {
-	if e.Key == "" {
-		return "invalid input: " + e.Reason
+	key := e.Key
+	if key == "" || strings.TrimSpace(key) != key || strings.ContainsFunc(key, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		key = strconv.Quote(key)
 	}
-	return fmt.Sprintf("invalid input: %s=%s: %s", e.Key, e.Value, e.Reason)
+	return fmt.Sprintf("invalid input: %s=%s: %s", key, e.Value, e.Reason)
 }
 
 // TransientError is a failure that a later attempt may not hit (throttling

@@ -81,7 +81,7 @@ func Parse(raw []byte, d Defaults) (Config, error) {
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(trimmed, &fields); err != nil {
-		return Config{}, &errkind.ValidationError{Value: shorten(string(trimmed)), Reason: "input must be a JSON object: " + err.Error()}
+		return Config{}, &errkind.ValidationError{Key: "(input)", Value: shorten(string(trimmed)), Reason: "input must be a JSON object: " + err.Error()}
 	}
 	if isScheduledEvent(fields) {
 		t, err := parseTime("time", fields["time"])

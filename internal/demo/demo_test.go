@@ -1,0 +1,30 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestDemo runs `make demo` as a new user would see it.
+func TestDemo(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, Run(context.Background(), &out))
+	text := out.String()
+	for _, want := range []string{
+		"> Discover       us-east-1", "> Apply          eu-west-1", "SUCCEEDED",
+		`subject "AWS Snapshot Report - demo"`,
+		"snapshots created: 10", "snapshots deleted: 8", "problem volumes: 2",
+		"+1 created  -2 deleted  4 kept   web-1 root",
+		"+0 created  -0 deleted  1 kept   batch-1 root",
+		"+0 created  -0 deleted  0 kept   scratch-1 root",
+		`kept, not the tool's: snap-`, `"made by hand before an upgrade"`,
+	} {
+		assert.Contains(t, text, want)
+	}
+	assert.Equal(t, 2, strings.Count(text, `"another schedule's"`), "the other prefix's snapshot survives in both regions")
+}
