@@ -491,7 +491,7 @@ func (c *Client) DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInp
 		defer c.sim.mu.Unlock()
 		f := c.sim.fleet(c.region)
 		var ids []string
-		for _, id := range sortedKeys(f.volumes) {
+		for _, id := range candidates(f.volumes, f.volsByInstance, in.Filters, "attachment.instance-id") {
 			v := f.volumes[id]
 			if matches(in.Filters, func(name string) []string {
 				if t, ok := tagField(v.tags, name); ok {
@@ -530,7 +530,7 @@ func (c *Client) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshot
 		defer c.sim.mu.Unlock()
 		f := c.sim.fleet(c.region)
 		var ids []string
-		for _, id := range sortedKeys(f.snapshots) {
+		for _, id := range candidates(f.snapshots, f.snapsByVolume, in.Filters, "volume-id") {
 			sn := f.snapshots[id]
 			if matches(in.Filters, func(name string) []string {
 				if t, ok := tagField(sn.tags, name); ok {
