@@ -620,7 +620,7 @@ func (c *Client) DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput
 		if sn.inUse {
 			return nil, apiError("InvalidSnapshot.InUse", fmt.Sprintf("The snapshot %s is currently in use by ami-00000000", id))
 		}
-		delete(f.snapshots, id)
+		f.deleteSnapshot(sn)
 		return &ec2.DeleteSnapshotOutput{}, nil
 	})
 }

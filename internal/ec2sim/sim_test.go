@@ -149,3 +149,16 @@ func (retryer) GetRetryToken(context.Context, error) (func(error) error, error) 
 	return func(error) error { return nil }, nil
 }
 func (retryer) GetInitialToken() func(error) error { return func(error) error { return nil } }
+
+func TestDeletedSnapshotLeavesTheVolumeIndex(t *testing.T) {
+	sim := New()
+	v := sim.AddVolume(reg, "", nil)
+	id := sim.AddSnapshot(reg, SnapshotSpec{Volume: v})
+	c := sim.Region(reg)
+	ctx := context.Background()
+	_, err := c.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(id)})
+	require.NoError(t, err)
+	out, err := c.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{Filters: []types.Filter{{Name: aws.String("volume-id"), Values: []string{v}}}})
+	require.NoError(t, err)
+	assert.Empty(t, out.Snapshots)
+}
