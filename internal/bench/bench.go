@@ -59,6 +59,7 @@ type Result struct {
 	WallSeconds      float64            `json:"wall_seconds"`     // in EC2's time (simulated seconds on the simulator)
 	RealSeconds      float64            `json:"real_seconds"`     // on this machine
 	Calls            map[string]int64   `json:"calls"`            // EC2 calls by action
+	Answered         map[string]int64   `json:"answered"`         // the calls the work needed (not throttled)
 	CallsPerVolume   float64            `json:"calls_per_volume"` // all EC2 calls / managed volumes
 	DescribesPer1000 map[string]float64 `json:"describes_per_1000_volumes"`
 	Throttled        int64              `json:"throttled"`
@@ -160,7 +161,9 @@ func Run(ctx context.Context, spec Spec, progress io.Writer) (Result, error) {
 	} else {
 		res.Throttled = env.EC2.Throttled.Load()
 	}
-	res.BoundSeconds = bound(diff(answered(), baseAnswered), spec.Limits)
+	needed := diff(answered(), baseAnswered)
+	res.Answered = byAction(needed)
+	res.BoundSeconds = bound(needed, spec.Limits)
 	if res.BoundSeconds > 0 {
 		res.WallOverBound = res.WallSeconds / res.BoundSeconds
 	}
@@ -450,6 +453,7 @@ func Table(w io.Writer, results []Result) {
 		{"bound seconds", func(r Result) string { return fmt.Sprintf("%.0f", r.BoundSeconds) }},
 		{"wall / bound", func(r Result) string { return fmt.Sprintf("%.2f", r.WallOverBound) }},
 		{"EC2 calls by action", func(r Result) string { return fmtCalls(r.Calls) }},
+		{"  of which answered (not throttled)", func(r Result) string { return fmtCalls(r.Answered) }},
 		{"calls per volume", func(r Result) string { return fmt.Sprintf("%.2f", r.CallsPerVolume) }},
 		{"describes per 1,000 volumes", func(r Result) string { return fmtPer(r.DescribesPer1000) }},
 		{"throttled answers", func(r Result) string { return fmt.Sprint(r.Throttled) }},

@@ -52,7 +52,13 @@ func execute(t *testing.T, input map[string]any) outcome {
 	t.Helper()
 	in, err := json.Marshal(input)
 	require.NoError(t, err)
-	name := fmt.Sprintf("%s-%d", strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()), time.Now().UnixNano())
+	safe := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, t.Name())
+	name := fmt.Sprintf("%s-%d", safe, time.Now().UnixNano())
 	if len(name) > 80 {
 		name = name[len(name)-80:]
 	}

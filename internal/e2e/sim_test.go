@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
@@ -162,4 +163,50 @@ func TestThrottlingStormEndsInSuccess(t *testing.T) {
 	assert.Equal(t, len(regions)*volumes, rep.Totals.Created)
 	exactlyOnce(t, sim, regions, run, volumes)
 
+}
+
+// TestApplyTimeoutAndPerVolumeLimits: an Apply invocation that never
+// answers before its deadline is retried by the state machine, and EC2's
+// per-volume limits are retried by the client; nothing is made twice.
+func TestApplyTimeoutAndPerVolumeLimits(t *testing.T) {
+	sim := ec2sim.New()
+	sim.Clock = ec2sim.NewClock(time.Now(), 50)
+	regions := []string{"sa-east-1"}
+	const volumes = 40
+	simFleet(sim, regions, volumes)
+	var mu sync.Mutex
+	refused := map[string]bool{}
+	sim.Fault = func(_, action string, in any) error {
+		create, ok := in.(*ec2.CreateSnapshotInput)
+		if action != "CreateSnapshot" || !ok {
+			return nil
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		v := aws.ToString(create.VolumeId)
+		if !refused[v] {
+			refused[v] = true
+			return &smithy.GenericAPIError{Code: "ConcurrentSnapshotLimitExceeded", Message: "Maximum number of concurrent snapshots reached"}
+		}
+		return nil
+	}
+	faults, err := localaws.ParseFaults("function=ApplyFunction,crash=timeout,count=1")
+	require.NoError(t, err)
+	e, err := localaws.Up(context.Background(), localaws.Options{EC2Sim: sim, Faults: faults,
+		FunctionTimeouts: map[string]time.Duration{"ApplyFunction": 2 * time.Second}})
+	require.NoError(t, err)
+	defer e.Close()
+
+	res, rep, run := simExecute(t, e, sim, regions)
+	require.Equal(t, "SUCCEEDED", res.Status, res.Cause)
+	timedOut := false
+	for _, ev := range res.Events {
+		if d := ev.LambdaFunctionFailedEventDetails; d != nil && aws.ToString(d.Error) == "Sandbox.Timedout" {
+			timedOut = true
+		}
+	}
+	assert.True(t, timedOut, "the timeout happened and was retried")
+	assert.Len(t, refused, volumes, "every volume hit the per-volume limit once")
+	assert.Zero(t, rep.Totals.Errors)
+	exactlyOnce(t, sim, regions, run, volumes)
 }
