@@ -33,9 +33,10 @@ import (
 
 const usage = `usage:
   snapper local up [--port N] [--ec2-limits aws|off|FACTOR] [--faults SPEC] [--log FILE]
-  snapper local run --endpoint URL --input FILE [--name NAME]
+  snapper local run --endpoint URL --input FILE [--name NAME] [--timeline FILE]
   snapper demo
   snapper bench [--ec2 moto|sim --regions N --volumes N --per-instance N --old N --limits aws|FACTOR --scale S --naive=true]
+  snapper graph [--readme]
   snapper validate [--template FILE]`
 
 // errUsage marks a usage error (exit status 2).
@@ -59,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = demo.Run(ctx, stdout)
 	case len(args) >= 1 && args[0] == "bench":
 		err = benchCmd(ctx, args[1:], stdout, stderr)
+	case len(args) >= 1 && args[0] == "graph":
+		err = graph(args[1:], stdout)
 	case len(args) >= 1 && args[0] == "validate":
 		err = validate(args[1:], stdout)
 	default:
@@ -136,6 +139,7 @@ func localRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	inputFile := fs.String("input", "", "file with the execution input (JSON)")
 	name := fs.String("name", "", "execution name (default: local-<time>)")
 	region := fs.String("region", localaws.DefaultRegion, "region of the state machine")
+	timeline := fs.String("timeline", "", "write the run's timeline (one JSON object per state entered or left) to this file")
 	if err := parse(fs, args); err != nil {
 		return 2, err
 	}
@@ -158,6 +162,11 @@ func localRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	res, err := localaws.Execute(ctx, client, arn, *name, string(in), stderr)
 	if err != nil {
 		return 1, err
+	}
+	if *timeline != "" {
+		if err := writeTimeline(*timeline, res); err != nil {
+			return 1, err
+		}
 	}
 	fmt.Fprintln(stdout, strings.TrimSpace(res.Output))
 	if res.Status != "SUCCEEDED" {
@@ -290,4 +299,76 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	line, _ := json.Marshal(results)
 	fmt.Fprintln(stdout, string(line))
 	return nil
+}
+
+// writeTimeline writes one JSON object per state entered or left, with
+// its time since the start, the Map iteration's region, and errors.
+func writeTimeline(path string, res localaws.Result) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	enc := json.NewEncoder(f)
+	if len(res.Events) == 0 {
+		return nil
+	}
+	start := aws.ToTime(res.Events[0].Timestamp)
+	for _, ev := range res.Events {
+		line := map[string]any{"t": aws.ToTime(ev.Timestamp).Sub(start).Seconds(), "event": string(ev.Type)}
+		switch {
+		case ev.StateEnteredEventDetails != nil:
+			line["state"] = aws.ToString(ev.StateEnteredEventDetails.Name)
+			line["region"] = localaws.RegionOf(ev.StateEnteredEventDetails.Input)
+		case ev.StateExitedEventDetails != nil:
+			line["state"] = aws.ToString(ev.StateExitedEventDetails.Name)
+			line["region"] = localaws.RegionOf(ev.StateExitedEventDetails.Output)
+		case ev.LambdaFunctionFailedEventDetails != nil:
+			line["error"] = aws.ToString(ev.LambdaFunctionFailedEventDetails.Error)
+		case ev.ExecutionFailedEventDetails != nil:
+			line["error"] = aws.ToString(ev.ExecutionFailedEventDetails.Error)
+		default:
+			continue
+		}
+		if err := enc.Encode(line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// graph prints the state machine as Mermaid; --readme puts it in README.md.
+func graph(args []string, stdout io.Writer) error {
+	fs := flags("graph", os.Stderr)
+	readme := fs.Bool("readme", false, "replace the mermaid block of README.md")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	def, err := os.ReadFile("statemachine/snapper.asl.json")
+	if err != nil {
+		return err
+	}
+	g, err := asl.Mermaid(def)
+	if err != nil {
+		return err
+	}
+	if !*readme {
+		fmt.Fprint(stdout, g)
+		return nil
+	}
+	doc, err := os.ReadFile("README.md")
+	if err != nil {
+		return err
+	}
+	const open, end = "```mermaid\n", "```"
+	i := strings.Index(string(doc), open)
+	if i < 0 {
+		return fmt.Errorf("README.md has no mermaid block")
+	}
+	j := strings.Index(string(doc)[i+len(open):], end)
+	if j < 0 {
+		return fmt.Errorf("README.md's mermaid block is not closed")
+	}
+	out := string(doc)[:i+len(open)] + g + string(doc)[i+len(open)+j:]
+	return os.WriteFile("README.md", []byte(out), 0o644)
 }

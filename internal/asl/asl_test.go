@@ -52,3 +52,18 @@ func TestResolve(t *testing.T) {
 	_, err = Resolve(`${A} ${C}`, map[string]string{"A": "a"})
 	assert.ErrorContains(t, err, "[C]")
 }
+
+// TestReadmeShowsTheStateMachine keeps the README's picture in sync with
+// statemachine/: regenerate it with `go run ./cmd/snapper graph`.
+func TestReadmeShowsTheStateMachine(t *testing.T) {
+	def, err := os.ReadFile("../../statemachine/snapper.asl.json")
+	require.NoError(t, err)
+	graph, err := Mermaid(def)
+	require.NoError(t, err)
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	assert.Contains(t, string(readme), "```mermaid\n"+graph+"```", "README.md's diagram is stale: run go run ./cmd/snapper graph --readme")
+	for _, state := range []string{"Plan", "Discover", "Apply", "Applied all?", "Report", "RunFailed"} {
+		assert.Contains(t, graph, `"`+state)
+	}
+}

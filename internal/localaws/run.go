@@ -126,8 +126,8 @@ func newStreamer(w io.Writer, start time.Time) *streamer {
 	return &streamer{w: w, start: start, entered: map[string]time.Time{}}
 }
 
-// regionOf reads the region a Map iteration's state works on from its input.
-func regionOf(doc *string) string {
+// RegionOf reads the region a Map iteration's state works on from its input.
+func RegionOf(doc *string) string {
 	var v struct {
 		Region string `json:"region"`
 	}
@@ -141,12 +141,12 @@ func (s *streamer) event(ev types.HistoryEvent) {
 	switch {
 	case ev.StateEnteredEventDetails != nil:
 		d := ev.StateEnteredEventDetails
-		name, region := aws.ToString(d.Name), regionOf(d.Input)
+		name, region := aws.ToString(d.Name), RegionOf(d.Input)
 		s.entered[name+"/"+region] = at
 		fmt.Fprintf(s.w, "%8.2fs  > %-14s %s\n", elapsed, name, region)
 	case ev.StateExitedEventDetails != nil:
 		d := ev.StateExitedEventDetails
-		name, region := aws.ToString(d.Name), regionOf(d.Output)
+		name, region := aws.ToString(d.Name), RegionOf(d.Output)
 		took := ""
 		if t, ok := s.entered[name+"/"+region]; ok {
 			took = fmt.Sprintf("(%.2fs)", at.Sub(t).Seconds())

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -85,4 +86,23 @@ func TestCutKeepsCounts(t *testing.T) {
 func TestDryRunIsMarked(t *testing.T) {
 	assert.Contains(t, Text(Build(Report{DryRun: true}, nil), MaxMessageBytes), "DRY RUN")
 	assert.NotContains(t, Text(Build(Report{}, nil), MaxMessageBytes), "DRY RUN")
+}
+
+func TestWriteMetricsIsEmbeddedMetricFormat(t *testing.T) {
+	r := Build(Report{ScheduleName: "nightly", Execution: "e1"}, []Region{
+		{Region: "us-east-1", Counts: Counts{Created: 3, Deleted: 2, Errors: 1}},
+		{Region: "eu-west-1", Counts: Counts{Created: 1, Problems: 2}},
+	})
+	var buf strings.Builder
+	require.NoError(t, WriteMetrics(&buf, "Snapper", r, time.UnixMilli(1700000000000)))
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	require.Len(t, lines, 3, "one document per region and one for the run")
+	assert.JSONEq(t, `{"_aws":{"Timestamp":1700000000000,"CloudWatchMetrics":[{"Namespace":"Snapper","Dimensions":[["Schedule","Region"]],
+		"Metrics":[{"Name":"SnapshotsCreated","Unit":"Count"},{"Name":"SnapshotsDeleted","Unit":"Count"},{"Name":"SnapshotsSkippedInUse","Unit":"Count"},{"Name":"SnapshotsFailed","Unit":"Count"},{"Name":"ProblemVolumes","Unit":"Count"}]}]},
+		"Schedule":"nightly","Execution":"e1","Region":"eu-west-1","SnapshotsCreated":1,"SnapshotsDeleted":0,"SnapshotsSkippedInUse":0,"SnapshotsFailed":0,"ProblemVolumes":2}`, lines[0])
+	var total map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[2]), &total))
+	assert.EqualValues(t, 4, total["SnapshotsCreated"])
+	assert.EqualValues(t, 1, total["SnapshotsFailed"])
+	assert.Equal(t, []any{[]any{"Schedule"}}, total["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)["Dimensions"])
 }

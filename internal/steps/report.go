@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -65,6 +66,11 @@ func (d Deps) Report(ctx context.Context, ev ReportEvent) (ReportOutput, error) 
 			out.Cause += "; "
 		}
 		out.Cause += fmt.Sprintf("publishing the report to %s failed: %v", ev.Run.SNSArn, err)
+	}
+	if d.Metrics != nil {
+		if err := report.WriteMetrics(d.Metrics, cmp.Or(d.MetricsNamespace, "Snapper"), full, full.End); err != nil {
+			log.Warn("metrics not written", "error", err)
+		}
 	}
 	log.Info("reported", "failed", out.Failed, "created", full.Totals.Created, "deleted", full.Totals.Deleted, "cause", out.Cause)
 	return out, nil

@@ -7,6 +7,7 @@ package steps
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"time"
 
@@ -113,6 +114,10 @@ type Deps struct {
 	// clock in scaled runs); the run time never comes from it.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Metrics receives the report's CloudWatch Embedded Metric Format
+	// documents (the Lambda's stdout); nil writes none.
+	Metrics          io.Writer
+	MetricsNamespace string
 }
 
 func (d Deps) now() time.Time {

@@ -165,8 +165,13 @@ func TestRegionStepsOnMoto(t *testing.T) {
 	// A retried apply step makes no second snapshot and deletes nothing more.
 	_, err = deps.Apply(ctx, retry)
 	require.NoError(t, err)
+	var metrics strings.Builder
+	deps.Metrics = &metrics
 	out, err := deps.Report(ctx, steps.ReportEvent{Run: task.Run, Regions: []steps.RegionTask{{Region: region, Volumes: task.Volumes}}})
 	require.NoError(t, err)
+	assert.Contains(t, metrics.String(), `"Region":"ap-south-1"`)
+	assert.Contains(t, metrics.String(), `"SnapshotsCreated":1`)
+	assert.Contains(t, metrics.String(), `"CloudWatchMetrics"`)
 
 	inv, err := seed.Inventory(ctx)
 	require.NoError(t, err)

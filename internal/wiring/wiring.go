@@ -26,6 +26,8 @@ const (
 	EnvTopic       = "REPORT_TOPIC_ARN"
 	EnvConcurrency = "EC2_CONCURRENCY"
 	EnvMaxDeletes  = "MAX_DELETES_PER_REGION"
+	// EnvMetricsNamespace names the CloudWatch namespace of the report's metrics.
+	EnvMetricsNamespace = "METRICS_NAMESPACE"
 	// EnvS3PathStyle=true makes S3 use path-style addresses, which local
 	// endpoints (AWS_ENDPOINT_URL pointing at `snapper local up`) need.
 	EnvS3PathStyle = "SNAPPER_S3_PATH_STYLE"
@@ -55,6 +57,8 @@ func FromEnv(ctx context.Context) (steps.Deps, error) {
 	}
 	deps := New(cfg, os.Getenv(EnvBucket), os.Getenv(EnvTopic), conc, s3Opts...)
 	deps.MaxDeletesPerRegion = maxDeletes
+	deps.Metrics = os.Stdout
+	deps.MetricsNamespace = os.Getenv(EnvMetricsNamespace)
 	return deps, nil
 }
 
