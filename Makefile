@@ -8,6 +8,7 @@ VENV      := .venv
 VENV_OK   := $(VENV)/.installed
 GOBUILD   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 export SNAPPER_MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
 export SAM_CLI_TELEMETRY := 0
 
@@ -47,6 +48,10 @@ lint: $(VENV_OK)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.venv/*')); \
 		if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+	@tmp=$$(mktemp -d) && cp go.mod go.sum $$tmp/ && $(GO) mod tidy && \
+		if ! cmp -s go.mod $$tmp/go.mod || ! cmp -s go.sum $$tmp/go.sum; then \
+			diff $$tmp/go.mod go.mod; cp $$tmp/go.mod $$tmp/go.sum .; echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; fi
 	$(VENV)/bin/cfn-lint template.yaml
 	$(GO) run ./cmd/snapper validate --template template.yaml
 	$(VENV)/bin/sam validate --lint --template template.yaml --region us-east-1

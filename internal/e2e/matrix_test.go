@@ -121,7 +121,7 @@ func TestFaultMatrix(t *testing.T) {
 			for _, w := range tc.reportSays {
 				assert.Contains(t, text, w)
 			}
-			said := tc.status
+			var said string
 			if o.Status == "FAILED" {
 				said = "FAILED: " + causeOf(o)
 			} else if reg := o.Report.Regions; len(reg) > 0 && len(reg[0].Errors) > 0 {

@@ -222,10 +222,8 @@ func TestDryRunChangesNothing(t *testing.T) {
 
 func TestDeletionCeilingStopsPruning(t *testing.T) {
 	sim := ec2sim.New()
-	var vols []string
 	for range 3 {
 		v := sim.AddVolume(reg, sim.AddInstance(reg, map[string]string{"autosnap": "7", "autosnap_retain": "1"}), nil)
-		vols = append(vols, v)
 		for d := 1; d <= 3; d++ {
 			sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: v, Start: runTime.AddDate(0, 0, -d), Tags: toolTags("autosnap")})
 		}

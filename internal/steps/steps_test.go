@@ -185,6 +185,13 @@ func TestRegionStepsOnMoto(t *testing.T) {
 	}
 	require.Len(t, tool, 2, "retain 2, counting the new one")
 	assert.True(t, left[byHand], "hand-made snapshot is never touched")
+	oldLeft := 0
+	for _, id := range old {
+		if left[id] {
+			oldLeft++
+		}
+	}
+	assert.Equal(t, 1, oldLeft, "of the 3 old ones, retain 2 keeps 1 beside the new one")
 	var fresh []demo.SnapshotInfo
 	for _, s := range tool {
 		if s.Tags["autosnap_run"] != "" {
