@@ -23,12 +23,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/snapper/snapper/internal/asl"
+	"github.com/snapper/snapper/internal/awsconf"
 	"github.com/snapper/snapper/internal/bench"
 	"github.com/snapper/snapper/internal/demo"
 	"github.com/snapper/snapper/internal/localaws"
+	"github.com/snapper/snapper/internal/preview"
 )
 
 const usage = `usage:
@@ -36,6 +39,7 @@ const usage = `usage:
   snapper local run --endpoint URL --input FILE [--name NAME] [--timeline FILE]
   snapper demo
   snapper bench [--ec2 moto|sim --regions N --volumes N --per-instance N --old N --limits aws|FACTOR --scale S --naive=true]
+  snapper plan --input FILE [--json] [--region R] [--endpoint URL]
   snapper graph [--readme]
   snapper validate [--template FILE]`
 
@@ -60,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = demo.Run(ctx, stdout)
 	case len(args) >= 1 && args[0] == "bench":
 		err = benchCmd(ctx, args[1:], stdout, stderr)
+	case len(args) >= 1 && args[0] == "plan":
+		err = planCmd(ctx, args[1:], stdout, stderr)
 	case len(args) >= 1 && args[0] == "graph":
 		err = graph(args[1:], stdout)
 	case len(args) >= 1 && args[0] == "validate":
@@ -371,4 +377,44 @@ func graph(args []string, stdout io.Writer) error {
 	}
 	out := string(doc)[:i+len(open)] + g + string(doc)[i+len(open)+j:]
 	return os.WriteFile("README.md", []byte(out), 0o644)
+}
+
+// planCmd is `snapper plan`: read-only, with the caller's AWS credentials.
+func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("plan", stderr)
+	inputFile := fs.String("input", "", "the schedule input (JSON file)")
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	home := fs.String("region", "", "the region whose default applies (default: your AWS config's)")
+	endpoint := fs.String("endpoint", "", "an AWS endpoint to use instead of AWS's (a `snapper local up`)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *inputFile == "" {
+		return fmt.Errorf("%w: --input is required", errUsage)
+	}
+	raw, err := os.ReadFile(*inputFile)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	cfg, err := awsconf.Load(ctx)
+	if err != nil {
+		return err
+	}
+	if *home != "" {
+		cfg.Region = *home
+	}
+	if *endpoint != "" {
+		cfg.BaseEndpoint = aws.String(*endpoint)
+	}
+	p, err := preview.Run(ctx, raw, cfg.Region, func(r string) preview.EC2 {
+		return ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.Region = r })
+	}, time.Now())
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(p)
+	}
+	preview.Table(stdout, p)
+	return nil
 }

@@ -1,0 +1,156 @@
+// Package preview is `snapper plan`: with the user's own credentials and
+// the schedule's input, it validates, discovers and plans every region
+// read-only and tells what the next run would create, keep and delete.
+// It calls only DescribeRegions, DescribeInstances, DescribeVolumes and
+// DescribeSnapshots: it works with a read-only policy and changes nothing.
+package preview
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/snapper/snapper/internal/errkind"
+	"github.com/snapper/snapper/internal/input"
+	"github.com/snapper/snapper/internal/region"
+)
+
+// EC2 is the read-only EC2 the preview calls.
+type EC2 interface {
+	DescribeRegions(ctx context.Context, in *ec2.DescribeRegionsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error)
+	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+	DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeVolumesOutput, error)
+	DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error)
+}
+
+var _ EC2 = (*ec2.Client)(nil)
+
+// readOnly turns the preview's client into region.EC2, whose mutating
+// calls refuse: discovery never makes them, and this proves it.
+type readOnly struct{ EC2 }
+
+func (readOnly) CreateSnapshot(context.Context, *ec2.CreateSnapshotInput, ...func(*ec2.Options)) (*ec2.CreateSnapshotOutput, error) {
+	return nil, fmt.Errorf("snapper plan makes no change")
+}
+
+func (readOnly) DeleteSnapshot(context.Context, *ec2.DeleteSnapshotInput, ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error) {
+	return nil, fmt.Errorf("snapper plan makes no change")
+}
+
+// Region is what the next run would do in one region.
+type Region struct {
+	Region           string    `json:"region"`
+	InstancesManaged int       `json:"instances_managed"`
+	VolumesManaged   int       `json:"volumes_managed"`
+	Create           []string  `json:"create"`
+	Keep             int       `json:"keep"`
+	Delete           []Delete  `json:"delete"`
+	Problems         []Problem `json:"problems"`
+}
+
+// Delete is a snapshot the next run would delete.
+type Delete struct {
+	SnapshotID string `json:"snapshot_id"`
+	VolumeID   string `json:"volume_id"`
+}
+
+// Problem is a managed volume whose tags are unusable.
+type Problem struct {
+	VolumeID string `json:"volume_id"`
+	Reason   string `json:"reason"`
+}
+
+// Plan is the whole preview.
+type Plan struct {
+	TagPrefix string    `json:"tag_prefix"`
+	RunTime   time.Time `json:"run_time"`
+	Regions   []Region  `json:"regions"`
+}
+
+// Run previews the input; client returns a read-only client for a region,
+// home is the region whose default applies.
+func Run(ctx context.Context, raw []byte, home string, client func(region string) EC2, now time.Time) (Plan, error) {
+	cfg, err := input.Parse(raw, input.Defaults{Region: home})
+	if err != nil {
+		return Plan{}, err
+	}
+	run := cfg.Time
+	if run.IsZero() {
+		run = now.UTC().Truncate(time.Second)
+	}
+	out, err := client(home).DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
+	if err != nil {
+		return Plan{}, fmt.Errorf("describe regions: %w", err)
+	}
+	var enabled []string
+	for _, r := range out.Regions {
+		enabled = append(enabled, aws.ToString(r.RegionName))
+	}
+	regions := cfg.Regions
+	if len(regions) == 1 && regions[0] == input.AllRegions {
+		regions = enabled
+	}
+	for _, r := range regions {
+		if !slices.Contains(enabled, r) {
+			return Plan{}, &errkind.ValidationError{Key: "ec2_regions", Value: r, Reason: "not a region enabled for this account"}
+		}
+	}
+	plan := Plan{TagPrefix: cfg.Prefix, RunTime: run}
+	params := region.Params{Prefix: cfg.Prefix, Interval: cfg.Interval, Run: run, DryRun: true}
+	for _, r := range regions {
+		discovered, err := region.Discover(ctx, readOnly{client(r)}, region.AWSLimits(1), r, params)
+		if err != nil {
+			return Plan{}, fmt.Errorf("%s: %w", r, err)
+		}
+		reg := Region{Region: r, InstancesManaged: discovered.InstancesManaged, VolumesManaged: len(discovered.Volumes), Create: []string{}, Delete: []Delete{}, Problems: []Problem{}}
+		for _, v := range discovered.Volumes {
+			if v.Problem != "" {
+				reg.Problems = append(reg.Problems, Problem{VolumeID: v.VolumeID, Reason: v.Problem})
+				continue
+			}
+			if v.Create {
+				reg.Create = append(reg.Create, v.VolumeID)
+			}
+			reg.Keep += v.Kept
+			for _, id := range v.Delete {
+				reg.Delete = append(reg.Delete, Delete{SnapshotID: id, VolumeID: v.VolumeID})
+			}
+		}
+		plan.Regions = append(plan.Regions, reg)
+	}
+	return plan, nil
+}
+
+// Table writes the plan for people: a summary row per region, then the
+// volumes and snapshots by name.
+func Table(w io.Writer, p Plan) {
+	fmt.Fprintf(w, "What a run of tag prefix %q at %s would do (nothing has been changed):\n\n", p.TagPrefix, p.RunTime.Format(time.RFC3339))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REGION\tINSTANCES\tVOLUMES\tCREATE\tKEEP\tDELETE\tPROBLEMS")
+	for _, r := range p.Regions {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\n", r.Region, r.InstancesManaged, r.VolumesManaged, len(r.Create), r.Keep, len(r.Delete), len(r.Problems))
+	}
+	tw.Flush()
+	for _, r := range p.Regions {
+		if len(r.Create)+len(r.Delete)+len(r.Problems) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s\n", r.Region)
+		if len(r.Create) > 0 {
+			fmt.Fprintf(w, "  create a snapshot of: %s\n", strings.Join(r.Create, " "))
+		}
+		for _, d := range r.Delete {
+			fmt.Fprintf(w, "  delete %s (of %s)\n", d.SnapshotID, d.VolumeID)
+		}
+		for _, pr := range r.Problems {
+			fmt.Fprintf(w, "  problem %s: %s\n", pr.VolumeID, pr.Reason)
+		}
+	}
+}
