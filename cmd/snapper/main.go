@@ -36,6 +36,7 @@ import (
 
 const usage = `usage:
   snapper local up [--port N] [--ec2-limits aws|off|FACTOR] [--faults SPEC] [--log FILE]
+                   [--ec2 moto|sim [--sim-fleet RxV] [--sim-scale S]]
   snapper local run --endpoint URL --input FILE [--name NAME] [--timeline FILE]
   snapper demo
   snapper bench [--ec2 moto|sim --regions N --volumes N --per-instance N --old N --limits aws|FACTOR --scale S --naive=true]
@@ -106,6 +107,9 @@ func localUp(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	limits := fs.String("ec2-limits", "off", "emulate EC2's API token buckets: aws, off, or a factor on AWS's rates")
 	logFile := fs.String("log", "", "write moto's output and the functions' JSON logs to this file")
 	faultSpec := fs.String("faults", "", "inject faults (see README, Fault injection)")
+	ec2Mode := fs.String("ec2", "moto", "the EC2 the functions see: moto, or sim (an in-process fleet simulator)")
+	simFleet := fs.String("sim-fleet", "2x100", "with --ec2 sim: REGIONSxVOLUMES of a generated fleet (each volume on its own instance, 2 old snapshots, retain 2)")
+	simScale := fs.Float64("sim-scale", 1, "with --ec2 sim: simulated seconds per real second (the functions' deadlines follow)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -126,7 +130,22 @@ func localUp(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		defer f.Close()
 		logOut = f
 	}
-	env, err := localaws.Up(ctx, localaws.Options{Port: *port, EC2Limits: factor, Log: logOut, Faults: faults})
+	opts := localaws.Options{Port: *port, EC2Limits: factor, Log: logOut, Faults: faults}
+	switch *ec2Mode {
+	case "moto":
+	case "sim":
+		var regions, volumes int
+		if _, err := fmt.Sscanf(*simFleet, "%dx%d", &regions, &volumes); err != nil || regions < 1 || regions > len(bench.AllRegions) || volumes < 0 {
+			return fmt.Errorf("%w: --sim-fleet %q: want REGIONSxVOLUMES, regions 1-%d", errUsage, *simFleet, len(bench.AllRegions))
+		}
+		spec := bench.Spec{Regions: regions, VolumesPerRegion: volumes, VolumesPerInstance: 1, OldSnapshots: 2, Limits: factor, Scale: *simScale, Latency: 50 * time.Millisecond}
+		opts.EC2Sim = bench.NewSim(spec, time.Now().UTC())
+		bench.SeedSim(opts.EC2Sim, spec, bench.AllRegions[:regions])
+		fmt.Fprintf(stderr, "EC2 is simulated: %d regions (%s ...) x %d volumes, clock x%g\n", regions, bench.AllRegions[0], volumes, *simScale)
+	default:
+		return fmt.Errorf("%w: --ec2 %q: want moto or sim", errUsage, *ec2Mode)
+	}
+	env, err := localaws.Up(ctx, opts)
 	if err != nil {
 		return err
 	}

@@ -17,13 +17,54 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestLocalUpAndRun drives the snapper command as a user does: local up in
-// the background, local run on event files, Ctrl-C, nothing left behind.
-func TestLocalUpAndRun(t *testing.T) {
+func buildSnapper(t *testing.T) string {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "snapper")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Stderr = os.Stderr
 	require.NoError(t, build.Run())
+	return bin
+}
+
+// TestLocalUpWithTheSimulator: local up --ec2 sim serves a generated fleet
+// to the functions; the run snapshots all of it.
+func TestLocalUpWithTheSimulator(t *testing.T) {
+	bin := buildSnapper(t)
+	up := exec.Command(bin, "local", "up", "--ec2", "sim", "--sim-fleet", "2x30", "--sim-scale", "10", "--ec2-limits", "aws")
+	up.Dir = "../.."
+	stdout, err := up.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, up.Start())
+	defer func() { _ = up.Process.Signal(syscall.SIGINT); _ = up.Wait() }()
+	lines := bufio.NewScanner(stdout)
+	require.True(t, lines.Scan())
+	endpoint := strings.TrimPrefix(lines.Text(), "endpoint=")
+	go func() {
+		for lines.Scan() {
+		}
+	}()
+	in := filepath.Join(t.TempDir(), "in.json")
+	require.NoError(t, os.WriteFile(in, []byte(`{"ec2_regions":["us-east-1","us-east-2"]}`), 0o644))
+	cmd := exec.Command(bin, "local", "run", "--endpoint", endpoint, "--input", in, "--name", "sim-run")
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	require.NoError(t, cmd.Run())
+	var rep struct {
+		Totals struct {
+			Created int `json:"snapshots_created"`
+			Deleted int `json:"snapshots_deleted"`
+		}
+	}
+	lastLine := strings.TrimSpace(out.String())
+	require.NoError(t, json.Unmarshal([]byte(lastLine[strings.LastIndex(lastLine, "\n")+1:]), &rep))
+	assert.Equal(t, 60, rep.Totals.Created)
+	assert.Equal(t, 60, rep.Totals.Deleted)
+}
+
+// TestLocalUpAndRun drives the snapper command as a user does: local up in
+// the background, local run on event files, Ctrl-C, nothing left behind.
+func TestLocalUpAndRun(t *testing.T) {
+	bin := buildSnapper(t)
 
 	up := exec.Command(bin, "local", "up")
 	up.Dir = "../.."

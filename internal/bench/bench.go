@@ -89,9 +89,9 @@ func Run(ctx context.Context, spec Spec, progress io.Writer) (Result, error) {
 	scale := 1.0
 	if spec.EC2 == "sim" {
 		scale = spec.Scale
-		sim = newSim(spec, time.Now().UTC())
+		sim = NewSim(spec, time.Now().UTC())
 		fmt.Fprintf(progress, "seeding the simulator: %d regions x %d volumes\n", spec.Regions, spec.VolumesPerRegion)
-		seedSim(sim, spec, regions)
+		SeedSim(sim, spec, regions)
 		opts.EC2Sim = sim
 	}
 	env, err := localaws.Up(ctx, opts)
@@ -191,7 +191,8 @@ func Run(ctx context.Context, spec Spec, progress io.Writer) (Result, error) {
 	return res, nil
 }
 
-func newSim(spec Spec, base time.Time) *ec2sim.Sim {
+// NewSim makes the simulator for a spec, its clock starting at base.
+func NewSim(spec Spec, base time.Time) *ec2sim.Sim {
 	sim := ec2sim.New()
 	sim.Clock = ec2sim.NewClock(base, spec.Scale)
 	sim.Latency = spec.Latency
@@ -200,7 +201,10 @@ func newSim(spec Spec, base time.Time) *ec2sim.Sim {
 	return sim
 }
 
-func seedSim(sim *ec2sim.Sim, spec Spec, regions []string) {
+// SeedSim makes the spec's fleet in the simulator: instances tagged
+// autosnap=1 and autosnap_retain=OldSnapshots, their volumes, and
+// OldSnapshots tool snapshots a day apart for each.
+func SeedSim(sim *ec2sim.Sim, spec Spec, regions []string) {
 	now := sim.Clock.Now()
 	tool := map[string]string{"snapshot_tool": "autosnap"}
 	perInstance := max(spec.VolumesPerInstance, 1)
@@ -393,8 +397,8 @@ func checkMoto(ctx context.Context, env *localaws.Env, regions []string, run tim
 // and one delete, with the SDK's default retryer as aws-snapper had.
 func naive(ctx context.Context, env *localaws.Env, spec Spec, regions []string, run time.Time, res *Result) error {
 	if spec.EC2 == "sim" {
-		sim := newSim(spec, run.Add(-time.Minute))
-		seedSim(sim, spec, regions)
+		sim := NewSim(spec, run.Add(-time.Minute))
+		SeedSim(sim, spec, regions)
 		sim.Clock = ec2sim.NewVirtualClock(run)
 		sim.Retryer = retry.NewStandard()
 		out, err := Naive(ctx, func(r string) NaiveEC2 { return sim.Region(r) }, regions, "autosnap", run, 86400)

@@ -17,9 +17,9 @@ import (
 func TestNaiveDoesTheSameWork(t *testing.T) {
 	spec := Spec{Regions: 2, VolumesPerRegion: 300, VolumesPerInstance: 2, OldSnapshots: 2, Limits: 1, Scale: 1, Latency: 50 * time.Millisecond}
 	run := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
-	sim := newSim(spec, run.Add(-time.Minute))
+	sim := NewSim(spec, run.Add(-time.Minute))
 	regions := AllRegions[:2]
-	seedSim(sim, spec, regions)
+	SeedSim(sim, spec, regions)
 	sim.Clock = ec2sim.NewVirtualClock(run)
 	sim.Retryer = retry.NewStandard()
 	out, err := Naive(context.Background(), func(r string) NaiveEC2 { return sim.Region(r) }, regions, "autosnap", run, 86400)
@@ -36,8 +36,8 @@ func BenchmarkNaive(b *testing.B) {
 	spec := Spec{Regions: 1, VolumesPerRegion: 10000, VolumesPerInstance: 1, OldSnapshots: 2, Limits: 1, Scale: 1, Latency: 60 * time.Millisecond}
 	for b.Loop() {
 		run := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
-		sim := newSim(spec, run.Add(-time.Minute))
-		seedSim(sim, spec, AllRegions[:1])
+		sim := NewSim(spec, run.Add(-time.Minute))
+		SeedSim(sim, spec, AllRegions[:1])
 		sim.Clock = ec2sim.NewVirtualClock(run)
 		_, _ = Naive(context.Background(), func(r string) NaiveEC2 { return sim.Region(r) }, AllRegions[:1], "autosnap", run, 86400)
 	}
