@@ -223,8 +223,11 @@ func SeedSim(sim *ec2sim.Sim, spec Spec, regions []string) {
 
 func seedMoto(ctx context.Context, env *localaws.Env, spec Spec, regions []string, progress io.Writer) error {
 	perInstance := max(spec.VolumesPerInstance, 1)
+	// Seeding talks to moto directly: the front endpoint's EC2 buckets are
+	// for the run, not for setting up its fleet.
+	direct := localaws.ClientConfig(env.Moto.URL, env.Region)
 	for _, r := range regions {
-		client := ec2.NewFromConfig(env.Config(), func(o *ec2.Options) { o.Region = r })
+		client := ec2.NewFromConfig(direct, func(o *ec2.Options) { o.Region = r })
 		instances := (spec.VolumesPerRegion + perInstance - 1) / perInstance
 		for made := 0; made < instances; {
 			n := min(100, instances-made)
@@ -327,66 +330,63 @@ func peakMemoryMiB() float64 {
 	return float64(ru.Maxrss) / 1024 // kilobytes on Linux
 }
 
-// checkSim counts, over every managed volume, snapshots of this run beyond
-// one, volumes without one, and volumes whose tool snapshots are not
-// exactly retain.
-func checkSim(sim *ec2sim.Sim, regions []string, run time.Time, retain int) (dup, missing, wrong int) {
+// tagged is one snapshot as the check needs it.
+type tagged struct {
+	volume string
+	tags   map[string]string
+}
+
+// check counts, over every volume with tool snapshots, snapshots of this
+// run beyond one, volumes without one, and volumes whose tool snapshots
+// are not exactly retain.
+func check(snaps []tagged, run time.Time, retain int) (dup, missing, wrong int) {
 	runTag := fleet.RunTag(run)
-	for _, r := range regions {
-		byVol := map[string][]ec2sim.SnapshotInfo{}
-		for _, s := range sim.Snapshots(r) {
-			if s.Tags["snapshot_tool"] == "autosnap" {
-				byVol[s.Volume] = append(byVol[s.Volume], s)
+	byVol := map[string][]tagged{}
+	for _, s := range snaps {
+		if s.tags["snapshot_tool"] == "autosnap" {
+			byVol[s.volume] = append(byVol[s.volume], s)
+		}
+	}
+	for _, list := range byVol {
+		n := 0
+		for _, s := range list {
+			if s.tags["autosnap_run"] == runTag {
+				n++
 			}
 		}
-		for _, snaps := range byVol {
-			n := 0
-			for _, s := range snaps {
-				if s.Tags["autosnap_run"] == runTag {
-					n++
-				}
-			}
-			dup += max(n-1, 0)
-			if n == 0 {
-				missing++
-			}
-			if len(snaps) != retain {
-				wrong++
-			}
+		dup += max(n-1, 0)
+		if n == 0 {
+			missing++
+		}
+		if len(list) != retain {
+			wrong++
 		}
 	}
 	return dup, missing, wrong
 }
 
-func checkMoto(ctx context.Context, env *localaws.Env, regions []string, run time.Time, retain int, res *Result) error {
-	runTag := fleet.RunTag(run)
+func checkSim(sim *ec2sim.Sim, regions []string, run time.Time, retain int) (dup, missing, wrong int) {
+	var all []tagged
 	for _, r := range regions {
-		inv, err := demo.NewSeeder(env.Config(), r).Inventory(ctx)
+		for _, s := range sim.Snapshots(r) {
+			all = append(all, tagged{volume: s.Volume, tags: s.Tags})
+		}
+	}
+	return check(all, run, retain)
+}
+
+func checkMoto(ctx context.Context, env *localaws.Env, regions []string, run time.Time, retain int, res *Result) error {
+	var all []tagged
+	for _, r := range regions {
+		inv, err := demo.NewSeeder(localaws.ClientConfig(env.Moto.URL, env.Region), r).Inventory(ctx)
 		if err != nil {
 			return err
 		}
-		byVol := map[string][]demo.SnapshotInfo{}
 		for _, s := range inv {
-			if s.Tags["snapshot_tool"] == "autosnap" {
-				byVol[s.VolumeID] = append(byVol[s.VolumeID], s)
-			}
-		}
-		for _, snaps := range byVol {
-			n := 0
-			for _, s := range snaps {
-				if s.Tags["autosnap_run"] == runTag {
-					n++
-				}
-			}
-			res.Duplicates += max(n-1, 0)
-			if n == 0 {
-				res.Missing++
-			}
-			if len(snaps) != retain {
-				res.RetentionWrong++
-			}
+			all = append(all, tagged{volume: s.VolumeID, tags: s.Tags})
 		}
 	}
+	res.Duplicates, res.Missing, res.RetentionWrong = check(all, run, retain)
 	return nil
 }
 

@@ -9,15 +9,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	"github.com/snapper/snapper/internal/errkind"
 	"github.com/snapper/snapper/internal/input"
 	"github.com/snapper/snapper/internal/region"
 )
@@ -85,22 +82,9 @@ func Run(ctx context.Context, raw []byte, home string, client func(region string
 	if run.IsZero() {
 		run = now.UTC().Truncate(time.Second)
 	}
-	out, err := client(home).DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
+	regions, err := region.Resolve(ctx, client(home), cfg.Regions)
 	if err != nil {
-		return Plan{}, fmt.Errorf("describe regions: %w", err)
-	}
-	var enabled []string
-	for _, r := range out.Regions {
-		enabled = append(enabled, aws.ToString(r.RegionName))
-	}
-	regions := cfg.Regions
-	if len(regions) == 1 && regions[0] == input.AllRegions {
-		regions = enabled
-	}
-	for _, r := range regions {
-		if !slices.Contains(enabled, r) {
-			return Plan{}, &errkind.ValidationError{Key: "ec2_regions", Value: r, Reason: "not a region enabled for this account"}
-		}
+		return Plan{}, err
 	}
 	plan := Plan{TagPrefix: cfg.Prefix, RunTime: run}
 	params := region.Params{Prefix: cfg.Prefix, Interval: cfg.Interval, Run: run, DryRun: true}

@@ -2,15 +2,12 @@ package steps
 
 import (
 	"context"
-	"fmt"
-	"slices"
+	"errors"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/snapper/snapper/internal/errkind"
 	"github.com/snapper/snapper/internal/input"
+	"github.com/snapper/snapper/internal/region"
 )
 
 // Plan validates the schedule input, resolves the regions and fixes the run
@@ -37,32 +34,14 @@ func (d Deps) Plan(ctx context.Context, ev PlanEvent) (PlanOutput, error) {
 	if run.Time.IsZero() {
 		run.Time = start.UTC().Truncate(time.Second)
 	}
-	enabled, err := d.enabledRegions(ctx)
-	if err != nil {
-		return PlanOutput{}, err
-	}
-	regions := cfg.Regions
-	if len(regions) == 1 && regions[0] == input.AllRegions {
-		regions = enabled
-	}
-	for _, r := range regions {
-		if !slices.Contains(enabled, r) {
-			return PlanOutput{}, &errkind.ValidationError{Key: "ec2_regions", Value: r, Reason: "not a region enabled for this account"}
-		}
+	regions, err := region.Resolve(ctx, d.EC2(d.Region), cfg.Regions)
+	var verr *errkind.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		return PlanOutput{}, verr
+	case err != nil:
+		return PlanOutput{}, &errkind.TransientError{Step: "plan", Err: err}
 	}
 	d.log(run, "", "plan").Info("planned", "regions", regions, "run_time", run.Time, "dry_run", run.DryRun)
 	return PlanOutput{Run: run, Regions: regions}, nil
-}
-
-func (d Deps) enabledRegions(ctx context.Context) ([]string, error) {
-	out, err := d.EC2(d.Region).DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
-	if err != nil {
-		return nil, &errkind.TransientError{Step: "plan", Err: fmt.Errorf("describe regions: %w", err)}
-	}
-	var names []string
-	for _, r := range out.Regions {
-		names = append(names, aws.ToString(r.RegionName))
-	}
-	slices.Sort(names)
-	return names, nil
 }
