@@ -22,9 +22,24 @@ type ReportOutput struct {
 	Cause  string        `json:"cause,omitempty"`
 }
 
-// maxOutputListLen keeps the execution output far below Step Functions'
-// 256 KiB; the whole report is in the run bucket.
-const maxOutputListLen = 50
+// The execution output must stay under Step Functions' 256 KiB: lists are
+// cut to at most maxOutputListLen entries, fewer if the regions are many,
+// so the output stays under maxOutputBytes; the whole report is in the
+// run bucket.
+const (
+	maxOutputListLen = 50
+	maxOutputBytes   = 128 * 1024
+)
+
+// cutForOutput cuts the report's lists until its JSON fits maxOutputBytes.
+func cutForOutput(full report.Report) report.Report {
+	for n := maxOutputListLen; ; n /= 2 {
+		cut := report.Cut(full, n)
+		if b, err := json.Marshal(cut); err != nil || len(b) <= maxOutputBytes || n == 0 {
+			return cut
+		}
+	}
+}
 
 // Report gathers every region's summary, keeps the full report in the run
 // bucket, publishes the cut text to SNS and returns a cut report.
@@ -49,7 +64,7 @@ func (d Deps) Report(ctx context.Context, ev ReportEvent) (ReportOutput, error) 
 		return ReportOutput{}, failure("report", err)
 	}
 	full.FullReport = fmt.Sprintf("s3://%s/%s", d.Store.Bucket, fullKey)
-	out := ReportOutput{Report: report.Cut(full, maxOutputListLen), Failed: full.Failed}
+	out := ReportOutput{Report: cutForOutput(full), Failed: full.Failed}
 	if full.Failed {
 		out.Cause = fmt.Sprintf("region(s) failed: %v", full.FailedRegions)
 	}
