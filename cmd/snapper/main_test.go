@@ -110,8 +110,13 @@ func TestLocalUpAndRun(t *testing.T) {
 		return parts[len(parts)-1]
 	}
 
-	code, out, progress := run("--endpoint", endpoint, "--input", "events/schedule/defaults.json", "--name", "cli-defaults")
+	timeline := filepath.Join(t.TempDir(), "timeline.jsonl")
+	code, out, progress := run("--endpoint", endpoint, "--input", "events/schedule/defaults.json", "--name", "cli-defaults", "--timeline", timeline)
 	assert.Equal(t, 0, code, progress)
+	tl, err := os.ReadFile(timeline)
+	require.NoError(t, err)
+	assert.Contains(t, string(tl), `"state":"Apply"`)
+	assert.Contains(t, string(tl), `"region":"us-east-1"`)
 	var rep struct {
 		ScheduleName string `json:"schedule_name"`
 		Regions      []struct{ Region string }

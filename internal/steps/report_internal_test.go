@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snapper/snapper/internal/region"
 	"github.com/snapper/snapper/internal/report"
 )
 
@@ -34,4 +35,15 @@ func TestOutputStaysSmallWithManyRegions(t *testing.T) {
 	assert.Equal(t, 2000*38, out.Totals.Problems)
 	assert.Equal(t, 2000, out.Regions[0].Counts.Problems, "counts are not cut, only lists")
 	assert.NotEmpty(t, out.Regions[0].Problems)
+}
+
+func TestSummaryReportsTheDeletionCeiling(t *testing.T) {
+	r := Summarize(region.Plan{Region: "eu-west-1"}, []region.Outcomes{
+		{Deleted: []region.Deleted{{VolumeID: "vol-1", SnapshotID: "snap-1"}}, DeleteCeiling: true},
+		{DeleteCeiling: true},
+	}, 1)
+	assert.True(t, r.DeleteCeiling)
+	assert.Equal(t, 1, r.Deleted)
+	require.Len(t, r.Errors, 1, "said once")
+	assert.Contains(t, r.Errors[0], "pruning stopped at the ceiling of 1 deletions per region per run")
 }
