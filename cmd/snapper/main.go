@@ -266,6 +266,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	scale := fs.Float64("scale", 0, "simulator clock: simulated seconds per real second")
 	latency := fs.Duration("latency", 60*time.Millisecond, "simulated EC2 latency per call")
 	naive := fs.Bool("naive", true, "also run the naive baseline")
+	naiveBudget := fs.Duration("naive-budget", 5*time.Minute, "on moto, stop the baseline after this long and project its total from its rate")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -274,7 +275,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	specs := []bench.Spec{
-		{EC2: "moto", Regions: 10, VolumesPerRegion: 1000, VolumesPerInstance: 1, OldSnapshots: *old, Limits: factor, Scale: 1, Naive: *naive},
+		{EC2: "moto", Regions: 10, VolumesPerRegion: 1000, VolumesPerInstance: 1, OldSnapshots: *old, Limits: factor, Scale: 1, Naive: *naive, NaiveBudget: *naiveBudget},
 		{EC2: "sim", Regions: 20, VolumesPerRegion: 10000, VolumesPerInstance: *perInstance, OldSnapshots: *old, Limits: factor, Scale: 20, Latency: *latency, Naive: *naive},
 	}
 	if *mode != "" {

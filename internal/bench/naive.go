@@ -27,6 +27,9 @@ var _ NaiveEC2 = (*ec2.Client)(nil)
 // NaiveResult counts what the baseline did.
 type NaiveResult struct {
 	Created, Deleted, Failed int
+	// Volumes counts the volumes it got through; fewer than the fleet when
+	// its time ran out.
+	Volumes int
 }
 
 // Naive does the same work the way aws-snapper did: region after region,
@@ -44,12 +47,18 @@ func Naive(ctx context.Context, client func(region string) NaiveEC2, regions []s
 		})
 		for pages.HasMorePages() {
 			page, err := pages.NextPage(ctx)
+			if ctx.Err() != nil {
+				return res, nil
+			}
 			if err != nil {
 				return res, fmt.Errorf("naive: describe instances in %s: %w", region, err)
 			}
 			for _, r := range page.Reservations {
 				for _, i := range r.Instances {
 					inst := fleet.Instance{ID: aws.ToString(i.InstanceId), Tags: tags(i.Tags)}
+					if ctx.Err() != nil {
+						return res, nil // out of time: the caller projects from what was done
+					}
 					if err := naiveInstance(ctx, c, keys, inst, run, runTag, interval, &res); err != nil {
 						res.Failed++
 					}
@@ -67,6 +76,7 @@ func naiveInstance(ctx context.Context, c NaiveEC2, keys fleet.Keys, inst fleet.
 		return err
 	}
 	for _, v := range vols.Volumes {
+		res.Volumes++
 		vol := fleet.Volume{ID: aws.ToString(v.VolumeId), InstanceID: inst.ID, Tags: tags(v.Tags)}
 		mv, managed := fleet.Manage(keys, vol, &inst)
 		if !managed || mv.Problem != "" {
