@@ -24,7 +24,7 @@ func TestNaiveDoesTheSameWork(t *testing.T) {
 	sim.Retryer = retry.NewStandard()
 	out, err := Naive(context.Background(), func(r string) NaiveEC2 { return sim.Region(r) }, regions, "autosnap", run, 86400)
 	require.NoError(t, err)
-	assert.Equal(t, NaiveResult{Created: 600, Deleted: 600}, out)
+	assert.Equal(t, NaiveResult{Created: 600, Deleted: 600, Volumes: 600}, out)
 	dup, missing, wrong := checkSim(sim, regions, run, 2)
 	assert.Zero(t, dup+missing+wrong)
 	// One call at a time: 300 instances' describes, and per volume a
