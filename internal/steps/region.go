@@ -160,7 +160,7 @@ func readParts(ctx context.Context, store runstore.Store, t RegionTask) ([]regio
 }
 
 // permanentCodes are AWS answers that a retry cannot change.
-var permanentCodes = []string{"UnauthorizedOperation", "AccessDenied", "AuthFailure", "OptInRequired", "InvalidClientTokenId", "NoSuchBucket"}
+var permanentCodes = []string{"UnauthorizedOperation", "AccessDenied", "AuthFailure", "OptInRequired", "InvalidClientTokenId", "NoSuchBucket", "NoSuchKey"}
 
 // failure returns the error the state machine routes: a TransientError for
 // anything a retry may cure, the error itself otherwise.
