@@ -18,7 +18,7 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{
 		"> Discover       us-east-1", "> Apply          eu-west-1", "SUCCEEDED",
 		`subject "AWS Snapshot Report - demo"`,
-		"snapshots created: 10", "snapshots deleted: 8", "problem volumes: 2",
+		"snapshots created: 8", "snapshots deleted: 8", "problem volumes: 2",
 		"+1 created  -2 deleted  4 kept   web-1 root",
 		"+0 created  -0 deleted  1 kept   batch-1 root",
 		"+0 created  -0 deleted  0 kept   scratch-1 root",
