@@ -473,10 +473,10 @@ func Table(w io.Writer, results []Result) {
 		{"real seconds", func(r Result) string { return fmt.Sprintf("%.0f", r.RealSeconds) }},
 		{"bound seconds", func(r Result) string { return fmt.Sprintf("%.0f", r.BoundSeconds) }},
 		{"wall / bound", func(r Result) string { return fmt.Sprintf("%.2f", r.WallOverBound) }},
-		{"EC2 calls by action", func(r Result) string { return fmtCalls(r.Calls) }},
-		{"  of which answered (not throttled)", func(r Result) string { return fmtCalls(r.Answered) }},
+		{"EC2 calls by action", func(r Result) string { return fmtMap(r.Calls) }},
+		{"  of which answered (not throttled)", func(r Result) string { return fmtMap(r.Answered) }},
 		{"calls per volume", func(r Result) string { return fmt.Sprintf("%.2f", r.CallsPerVolume) }},
-		{"describes per 1,000 volumes", func(r Result) string { return fmtPer(r.DescribesPer1000) }},
+		{"describes per 1,000 volumes", func(r Result) string { return fmtMap(r.DescribesPer1000) }},
 		{"throttled answers", func(r Result) string { return fmt.Sprint(r.Throttled) }},
 		{"largest state payload (bytes)", func(r Result) string { return fmt.Sprint(r.LargestPayload) }},
 		{"history events", func(r Result) string { return fmt.Sprint(r.HistoryEvents) }},
@@ -500,28 +500,16 @@ func Table(w io.Writer, results []Result) {
 	}
 }
 
-func fmtCalls(m map[string]int64) string {
-	var keys []string
+// fmtMap prints a map sorted by key, without the Describe prefix.
+func fmtMap[V int64 | float64](m map[string]V) string {
+	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var parts []string
+	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s=%d", strings.TrimPrefix(strings.TrimPrefix(k, "Describe"), ""), m[k]))
-	}
-	return strings.Join(parts, " ")
-}
-
-func fmtPer(m map[string]float64) string {
-	var keys []string
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s=%.1f", strings.TrimPrefix(k, "Describe"), m[k]))
+		parts = append(parts, fmt.Sprintf("%s=%v", strings.TrimPrefix(k, "Describe"), m[k]))
 	}
 	return strings.Join(parts, " ")
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -33,7 +32,6 @@ type Front struct {
 	// Intercept, when set, may answer a request itself (fault injection,
 	// EC2 token buckets) before it reaches moto; it returns true if it did.
 	Intercept func(w http.ResponseWriter, r *http.Request, body []byte) bool
-	Log       *slog.Logger
 }
 
 // NewFront makes a front for moto at motoURL.

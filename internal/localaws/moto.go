@@ -150,16 +150,6 @@ func (m *Moto) waitReady(ctx context.Context) error {
 	return errors.New("moto_server did not answer within 60 s")
 }
 
-// Reset clears every backend, as a fresh moto would be.
-func (m *Moto) Reset() error {
-	resp, err := http.Post(m.URL+"/moto-api/reset", "application/json", nil)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	return nil
-}
-
 // Stop ends moto and waits for it.
 func (m *Moto) Stop() {
 	if m == nil || m.cmd.Process == nil {

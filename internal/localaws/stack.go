@@ -61,9 +61,6 @@ type Options struct {
 	FunctionTimeouts map[string]time.Duration
 	// Faults are injected at the front endpoint (see Fault).
 	Faults []*Fault
-	// Adjust, when set, may change the handlers' dependencies (the fleet
-	// simulator, client-side limits) before they are served.
-	Adjust func(*steps.Deps)
 }
 
 // Env is a running local AWS with the stack in it.
@@ -165,9 +162,6 @@ func Up(ctx context.Context, opts Options) (_ *Env, err error) {
 			// Client-side buckets run on real time: scale their rates.
 			deps.Limits = func() region.Limits { return region.AWSLimits(opts.EC2Limits * scale) }
 		}
-	}
-	if opts.Adjust != nil {
-		opts.Adjust(&deps)
 	}
 	functions := map[string]Function{}
 	handlers := map[string]any{
@@ -275,13 +269,4 @@ func (e *Env) Close() {
 		cancel()
 	}
 	e.Moto.Stop()
-}
-
-// FunctionNames lists the functions the front serves.
-func (e *Env) FunctionNames() []string {
-	var names []string
-	for n := range e.Front.Functions {
-		names = append(names, n)
-	}
-	return names
 }
