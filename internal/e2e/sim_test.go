@@ -210,3 +210,50 @@ func TestApplyTimeoutAndPerVolumeLimits(t *testing.T) {
 	assert.Zero(t, rep.Totals.Errors)
 	exactlyOnce(t, sim, regions, run, volumes)
 }
+
+// TestPendingErrorAndInUseSnapshotsEndToEnd: cases moto cannot produce,
+// through the real state machine on the simulator. A pending snapshot
+// from this period counts as the newest (no second one) and toward K; an
+// error snapshot is deleted; an in-use one is skipped and reported.
+func TestPendingErrorAndInUseSnapshotsEndToEnd(t *testing.T) {
+	sim := ec2sim.New()
+	region := "ap-southeast-1"
+	now := sim.Clock.Now()
+	tool := map[string]string{"snapshot_tool": "autosnap"}
+	withPending := sim.AddVolume(region, sim.AddInstance(region, map[string]string{"autosnap": "1", "autosnap_retain": "2"}), nil)
+	pending := sim.AddSnapshot(region, ec2sim.SnapshotSpec{Volume: withPending, Start: now.Add(-time.Minute), State: "pending", Tags: tool})
+	older := sim.AddSnapshot(region, ec2sim.SnapshotSpec{Volume: withPending, Start: now.Add(-24 * time.Hour), Tags: tool})
+	oldest := sim.AddSnapshot(region, ec2sim.SnapshotSpec{Volume: withPending, Start: now.Add(-48 * time.Hour), Tags: tool})
+	withError := sim.AddVolume(region, sim.AddInstance(region, map[string]string{"autosnap": "1", "autosnap_retain": "3"}), nil)
+	broken := sim.AddSnapshot(region, ec2sim.SnapshotSpec{Volume: withError, Start: now.Add(-24 * time.Hour), State: "error", Tags: tool})
+	golden := sim.AddVolume(region, sim.AddInstance(region, map[string]string{"autosnap": "1", "autosnap_retain": "1"}), nil)
+	inUse := sim.AddSnapshot(region, ec2sim.SnapshotSpec{Volume: golden, Start: now.Add(-24 * time.Hour), InUse: true, Tags: tool})
+	e, err := localaws.Up(context.Background(), localaws.Options{EC2Sim: sim})
+	require.NoError(t, err)
+	defer e.Close()
+
+	res, rep, run := simExecute(t, e, sim, []string{region})
+	require.Equal(t, "SUCCEEDED", res.Status, res.Cause)
+
+	left := map[string]ec2sim.SnapshotInfo{}
+	made := map[string]int{}
+	for _, s := range sim.Snapshots(region) {
+		left[s.ID] = s
+		if s.Tags["autosnap_run"] == fleet.RunTag(run) {
+			made[s.Volume]++
+		}
+	}
+	assert.Zero(t, made[withPending], "the pending snapshot counts as this period's")
+	assert.Contains(t, left, pending)
+	assert.Contains(t, left, older)
+	assert.NotContains(t, left, oldest, "retain 2 counts the pending one")
+	assert.Equal(t, 1, made[withError])
+	assert.NotContains(t, left, broken, "error snapshots are deleted")
+	assert.Equal(t, 1, made[golden])
+	assert.Contains(t, left, inUse, "in use: skipped")
+	reg := rep.Regions[0]
+	assert.Equal(t, 1, reg.SkippedInUse)
+	require.Len(t, reg.InUse, 1)
+	assert.Contains(t, reg.InUse[0], inUse)
+	assert.Zero(t, reg.Counts.Errors)
+}
