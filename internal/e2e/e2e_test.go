@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -456,4 +457,44 @@ func receive(t *testing.T, queueURL string) delivered {
 	var d delivered
 	require.NoError(t, json.Unmarshal([]byte(aws.ToString(out.Messages[0].Body)), &d))
 	return d
+}
+
+// TestSecondDeliveryAtTheSameTimeMakesNoDuplicate: EventBridge Scheduler
+// may deliver one schedule twice at once. Two executions with the same
+// input start together; one does the work, the other stands down.
+func TestSecondDeliveryAtTheSameTimeMakesNoDuplicate(t *testing.T) {
+	region := "il-central-1"
+	f := seedSpecFleet(t, region)
+	run := tomorrow()
+	in, _ := json.Marshal(map[string]any{"ec2_regions": []string{region}, "time": run.Format(time.RFC3339)})
+	client := sfn.NewFromConfig(env.Config())
+	results := make([]localaws.Result, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = localaws.Execute(context.Background(), client, env.StateMachineArn, fmt.Sprintf("twice-%d-%d", i, time.Now().UnixNano()), string(in), nil)
+		}()
+	}
+	wg.Wait()
+	var reports []report.Report
+	for i := range 2 {
+		require.NoError(t, errs[i])
+		require.Equal(t, "SUCCEEDED", results[i].Status, results[i].Cause)
+		var r report.Report
+		require.NoError(t, json.Unmarshal([]byte(results[i].Output), &r))
+		reports = append(reports, r)
+	}
+	stoodDown := 0
+	for _, r := range reports {
+		if r.DuplicateOf != "" {
+			stoodDown++
+			assert.Zero(t, r.Totals.Created)
+		}
+	}
+	assert.Equal(t, 1, stoodDown, "one execution stood down")
+	d := assess(t, region, f, run.Format(time.RFC3339))
+	assert.Equal(t, damage{}, d, "one snapshot per due volume, nothing wrongly deleted")
 }

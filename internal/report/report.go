@@ -68,6 +68,9 @@ type Report struct {
 	Regions       []Region  `json:"regions"`
 	// FullReport is where the uncut report is kept, when lists were cut.
 	FullReport string `json:"full_report,omitempty"`
+	// DuplicateOf is set when this execution was a second delivery of the
+	// same run time and left the work to that execution.
+	DuplicateOf string `json:"duplicate_of,omitempty"`
 }
 
 // Build sums the regions and marks the run failed if any region failed.
@@ -151,6 +154,9 @@ func render(r Report, n int) string {
 	fmt.Fprintf(&b, "Snapshot report for schedule %q (tag prefix %q)\n", r.ScheduleName, r.TagPrefix)
 	if r.DryRun {
 		b.WriteString("DRY RUN: nothing was created or deleted; the figures are what a real run would do.\n")
+	}
+	if r.DuplicateOf != "" {
+		fmt.Fprintf(&b, "SECOND DELIVERY: execution %s is handling this run time; this one changed nothing.\n", r.DuplicateOf)
 	}
 	fmt.Fprintf(&b, "Status: %s\nRun time: %s\nStarted: %s\nEnded: %s\nExecution: %s\n",
 		status, r.RunTime.UTC().Format(time.RFC3339), r.Start.UTC().Format(time.RFC3339), r.End.UTC().Format(time.RFC3339), r.Execution)

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 )
 
 // S3 lists the S3 calls the store makes.
@@ -71,6 +72,30 @@ func (s Store) Get(ctx context.Context, key string, v any) error {
 		return fmt.Errorf("decode s3://%s/%s: %w", s.Bucket, key, err)
 	}
 	return nil
+}
+
+// Create writes v at key only if nothing is there yet (a conditional
+// write); created is false when another writer got there first.
+func (s Store) Create(ctx context.Context, key string, v any) (created bool, err error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return false, err
+	}
+	_, err = s.Client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:      aws.String(s.Bucket),
+		Key:         aws.String(key),
+		Body:        bytes.NewReader(body),
+		ContentType: aws.String("application/json"),
+		IfNoneMatch: aws.String("*"),
+	})
+	var api smithy.APIError
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &api) && (api.ErrorCode() == "PreconditionFailed" || api.ErrorCode() == "ConditionalRequestConflict"):
+		return false, nil
+	}
+	return false, fmt.Errorf("create s3://%s/%s: %w", s.Bucket, key, err)
 }
 
 // Exists tells whether a record is there.

@@ -57,7 +57,7 @@ func (d Deps) Report(ctx context.Context, ev ReportEvent) (ReportOutput, error) 
 	}
 	full := report.Build(report.Report{
 		ScheduleName: ev.Run.ScheduleName, TagPrefix: ev.Run.Prefix, Execution: ev.Run.Execution,
-		RunTime: ev.Run.Time, Start: ev.Run.Start, End: d.now().UTC(), DryRun: ev.Run.DryRun,
+		RunTime: ev.Run.Time, Start: ev.Run.Start, End: d.now().UTC(), DryRun: ev.Run.DryRun, DuplicateOf: ev.Run.DuplicateOf,
 	}, regions)
 	fullKey := runstore.Key(ev.Run.Execution, "", "report.json")
 	if err := d.Store.Put(ctx, fullKey, full); err != nil {
@@ -67,6 +67,11 @@ func (d Deps) Report(ctx context.Context, ev ReportEvent) (ReportOutput, error) 
 	out := ReportOutput{Report: cutForOutput(full), Failed: full.Failed}
 	if full.Failed {
 		out.Cause = fmt.Sprintf("region(s) failed: %v", full.FailedRegions)
+	}
+	if full.DuplicateOf != "" {
+		// The execution that handles this run time sends the report.
+		log.Info("second delivery: no report sent", "handled_by", full.DuplicateOf)
+		return out, nil
 	}
 	_, err := d.SNS(input.SNSRegion(ev.Run.SNSArn)).Publish(ctx, &sns.PublishInput{
 		TopicArn: aws.String(ev.Run.SNSArn),

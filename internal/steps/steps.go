@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/snapper/snapper/internal/region"
@@ -28,6 +29,9 @@ type Run struct {
 	Execution    string    `json:"execution"`
 	ScheduleName string    `json:"schedule_name"`
 	SNSArn       string    `json:"sns_arn"`
+	// DuplicateOf names the execution already handling this run time when
+	// this one is a second delivery of the same schedule; it then does nothing.
+	DuplicateOf string `json:"duplicate_of,omitempty"`
 }
 
 func (r Run) params() region.Params {
@@ -37,9 +41,10 @@ func (r Run) params() region.Params {
 // PlanEvent is the plan step's input: the schedule input as given, and the
 // execution's name and start time from the context object.
 type PlanEvent struct {
-	Input     json.RawMessage `json:"input"`
-	Execution string          `json:"execution"`
-	StartTime string          `json:"start_time"`
+	Input        json.RawMessage `json:"input"`
+	Execution    string          `json:"execution"`
+	ExecutionArn string          `json:"execution_arn"`
+	StartTime    string          `json:"start_time"`
 }
 
 // PlanOutput is the run and the regions the Map fans out over.
@@ -82,6 +87,14 @@ type EC2 interface {
 
 var _ EC2 = (*ec2.Client)(nil)
 
+// SFN lists the Step Functions call the plan step makes: is the execution
+// that holds a run time's lease still running?
+type SFN interface {
+	DescribeExecution(ctx context.Context, in *sfn.DescribeExecutionInput, optFns ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
+}
+
+var _ SFN = (*sfn.Client)(nil)
+
 // SNS lists the SNS call the report makes.
 type SNS interface {
 	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
@@ -96,6 +109,7 @@ type Deps struct {
 	EC2 func(region string) EC2
 	// SNS returns the client for the region of a topic.
 	SNS   func(region string) SNS
+	SFN   SFN
 	Store runstore.Store
 	// Region is the deployment's region; SNSArn the template's topic.
 	Region string

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/snapper/snapper/internal/awsconf"
@@ -72,6 +73,7 @@ func New(cfg aws.Config, bucket, topic string, concurrency int, s3Opts ...func(*
 		SNS: func(region string) steps.SNS {
 			return sns.NewFromConfig(cfg, func(o *sns.Options) { o.Region = region })
 		},
+		SFN:         sfn.NewFromConfig(cfg),
 		Store:       runstore.Store{Client: s3.NewFromConfig(cfg, s3Opts...), Bucket: bucket},
 		Region:      cfg.Region,
 		SNSArn:      topic,
