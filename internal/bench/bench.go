@@ -136,8 +136,8 @@ func Run(ctx context.Context, spec Spec, progress io.Writer) (Result, error) {
 	go func() {
 		defer bar.Done()
 		progressBar(progress, stop, start, res.Volumes, func() (int64, int64) {
-			c := diff(calls(), base)
-			return byAction(c)["CreateSnapshot"], byAction(c)["DeleteSnapshot"]
+			c := byAction(diff(calls(), base))
+			return c["CreateSnapshot"], c["DeleteSnapshot"]
 		})
 	}()
 	out, err := localaws.Execute(ctx, sfn.NewFromConfig(env.Config()), env.StateMachineArn, fmt.Sprintf("bench-%d", time.Now().Unix()), string(in), nil)

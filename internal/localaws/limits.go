@@ -6,32 +6,13 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 
 	"golang.org/x/time/rate"
+
+	"github.com/snapper/snapper/internal/ec2sim"
 )
-
-// EC2Bucket is one of EC2's per-account, per-region API token buckets.
-type EC2Bucket struct {
-	Burst  int
-	Refill float64 // tokens per second
-}
-
-// EC2BucketFor returns AWS's published bucket for an EC2 action.
-func EC2BucketFor(action string) EC2Bucket {
-	switch action {
-	case "CreateSnapshot", "CreateSnapshots", "DeleteSnapshot":
-		return EC2Bucket{Burst: 100, Refill: 5}
-	case "CreateTags":
-		return EC2Bucket{Burst: 100, Refill: 10}
-	}
-	if strings.HasPrefix(action, "Describe") {
-		return EC2Bucket{Burst: 100, Refill: 20}
-	}
-	return EC2Bucket{Burst: 50, Refill: 5}
-}
 
 // ParseEC2Limits reads --ec2-limits: "off" (0), "aws" (1) or a factor that
 // multiplies AWS's refill rates.
@@ -99,8 +80,8 @@ func (l *EC2Limiter) Allow(region, action string) bool {
 	l.mu.Lock()
 	b, ok := l.buckets[key]
 	if !ok {
-		spec := EC2BucketFor(action)
-		b = rate.NewLimiter(rate.Limit(spec.Refill*l.Factor), spec.Burst)
+		burst, refill := ec2sim.Bucket(action)
+		b = rate.NewLimiter(rate.Limit(refill*l.Factor), burst)
 		l.buckets[key] = b
 	}
 	l.mu.Unlock()

@@ -14,7 +14,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -23,7 +22,6 @@ type S3 interface {
 	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
-	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
 }
 
 var _ S3 = (*s3.Client)(nil)
@@ -96,19 +94,6 @@ func (s Store) Create(ctx context.Context, key string, v any) (created bool, err
 		return false, nil
 	}
 	return false, fmt.Errorf("create s3://%s/%s: %w", s.Bucket, key, err)
-}
-
-// Exists tells whether a record is there.
-func (s Store) Exists(ctx context.Context, key string) (bool, error) {
-	_, err := s.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
-	var notFound *types.NotFound
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.As(err, &notFound):
-		return false, nil
-	}
-	return false, fmt.Errorf("look up s3://%s/%s: %w", s.Bucket, key, err)
 }
 
 // List returns the keys under prefix, in S3's (lexical) order.

@@ -94,10 +94,6 @@ func (m *memS3) ListObjectsV2(context.Context, *s3.ListObjectsV2Input, ...func(*
 	return &s3.ListObjectsV2Output{}, nil
 }
 
-func (m *memS3) HeadObject(context.Context, *s3.HeadObjectInput, ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
-	return &s3.HeadObjectOutput{}, nil
-}
-
 // TestSecondDeliveryWhileTheFirstRunsDoesNothing: two executions for the
 // same run time; while the first runs, the second plans no region.
 func TestSecondDeliveryWhileTheFirstRunsDoesNothing(t *testing.T) {

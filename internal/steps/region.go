@@ -50,16 +50,15 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 	if err := d.Store.Get(ctx, runstore.Key(t.Run.Execution, t.Region, planRecord), &plan); err != nil {
 		return t, failure("apply", err)
 	}
-	// A marker per attempt: finding it means this invocation is a retry,
-	// which must look up the snapshots its earlier attempt made.
+	// A marker per attempt, made with a conditional write: finding it
+	// already there means this invocation is a retry, which must look up
+	// the snapshots its earlier attempt made.
 	marker := runstore.Key(t.Run.Execution, t.Region, partName(attemptMarks, t.Cursor))
-	recheck, err := d.Store.Exists(ctx, marker)
+	first, err := d.Store.Create(ctx, marker, struct{}{})
 	if err != nil {
 		return t, failure("apply", err)
 	}
-	if err := d.Store.Put(ctx, marker, struct{}{}); err != nil {
-		return t, failure("apply", err)
-	}
+	recheck := !first
 	ceiling := -1
 	if d.MaxDeletesPerRegion > 0 {
 		ceiling = max(d.MaxDeletesPerRegion-t.Deleted, 0)
