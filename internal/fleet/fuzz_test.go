@@ -20,11 +20,11 @@ func FuzzUntrustedTags(f *testing.F) {
 	f.Fuzz(func(t *testing.T, every, retain, instName, volName, ignore string) {
 		k := KeysFor("autosnap")
 		inst := &Instance{ID: "i-1", Tags: map[string]string{k.Every: every, k.Retain: retain, "Name": instName}}
-		vol := Volume{ID: "vol-1", InstanceID: "i-1", Tags: map[string]string{"Name": volName}}
+		vol := Volume{ID: "vol-1", Tags: map[string]string{"Name": volName}}
 		if ignore == "ignore" {
 			vol.Tags[k.Ignore] = ""
 		}
-		mv, managed := Manage(k, vol, inst)
+		mv, managed := Manage(k, vol, []Instance{*inst})
 		if ignore == "ignore" {
 			if managed {
 				t.Fatal("ignored volume managed")
@@ -38,7 +38,8 @@ func FuzzUntrustedTags(f *testing.F) {
 			t.Fatalf("no problem but unusable settings: %+v", mv)
 		}
 		run := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
-		p := PlanVolume(mv, []Snapshot{{ID: "snap-1", VolumeID: "vol-1", StartTime: run.Add(-48 * time.Hour), State: StateCompleted}}, run, RunTag(run), 86400)
+		sched := Schedule{Run: run, Interval: 86400}
+		p := PlanVolume(mv, []Snapshot{{ID: "snap-1", VolumeID: "vol-1", StartTime: run.Add(-48 * time.Hour), State: StateCompleted}}, sched)
 		if mv.Problem != "" && (p.Create || len(p.Delete) > 0) {
 			t.Fatal("a problem volume must not be touched")
 		}
@@ -46,13 +47,13 @@ func FuzzUntrustedTags(f *testing.F) {
 		if p.Create {
 			have++
 		}
-		if mv.Problem == "" && p.Kept != min(mv.Retain, have) {
+		if mv.Problem == "" && p.Kept-len(p.Displaced) != min(mv.Retain, have) {
 			t.Fatalf("kept %d of %d with retain %d", p.Kept, have, mv.Retain)
 		}
 		for _, s := range []struct {
 			v   string
 			max int
-		}{{SnapshotName(mv, run), MaxTagValueLen}, {SnapshotDescription("autosnap", mv, run), MaxDescriptionLen}} {
+		}{{SnapshotName(mv, sched), MaxTagValueLen}, {SnapshotDescription("autosnap", mv, sched), MaxDescriptionLen}} {
 			if !utf8.ValidString(s.v) || utf8.RuneCountInString(s.v) > s.max {
 				t.Fatalf("bad value %q", s.v)
 			}

@@ -10,8 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
+	_ "time/tzdata" // the due rule must not depend on the zoneinfo of the Lambda image
 
 	"github.com/snapper/snapper/internal/errkind"
 )
@@ -23,9 +22,12 @@ const AllRegions = "all"
 const MaxTagKeyLen = 128
 
 // LongestTagSuffix is the longest suffix the tool appends to the prefix to
-// form a tag key it writes or reads (P_execution). A prefix that only fits
-// with _retain would make every create fail mid-run, so the check uses this.
-const LongestTagSuffix = "_execution"
+// form a tag key it reads or writes (P_keep_monthly, SPEC 2). A prefix that
+// only fits with a shorter suffix would make a create fail mid-run.
+const LongestTagSuffix = "_keep_monthly"
+
+// MaxPrefixLen is EC2's tag key limit less the longest suffix: 115.
+const MaxPrefixLen = MaxTagKeyLen - len(LongestTagSuffix)
 
 // Defaults are the values that depend on the deployment.
 type Defaults struct {
@@ -43,11 +45,14 @@ type Config struct {
 	Interval     int64
 	DryRun       bool
 	Time         time.Time
+	// Timezone is the IANA zone whose calendar the due rule counts in.
+	Timezone string
+	Location *time.Location
 }
 
 var knownKeys = map[string]bool{
 	"tag_prefix": true, "ec2_regions": true, "sns_arn": true, "schedule_name": true,
-	"interval": true, "dry_run": true, "time": true,
+	"interval": true, "dry_run": true, "time": true, "timezone": true,
 }
 
 var (
@@ -71,6 +76,8 @@ func Parse(raw []byte, d Defaults) (Config, error) {
 		SNSArn:       d.SNSArn,
 		ScheduleName: "Default",
 		Interval:     86400,
+		Timezone:     "UTC",
+		Location:     time.UTC,
 	}
 	if d.Region != "" {
 		cfg.Regions = []string{d.Region}
@@ -93,7 +100,7 @@ func Parse(raw []byte, d Defaults) (Config, error) {
 	}
 	for key, value := range fields {
 		if !knownKeys[key] {
-			return Config{}, invalid(key, value, "unknown key (known: dry_run, ec2_regions, interval, schedule_name, sns_arn, tag_prefix, time)")
+			return Config{}, invalid(key, value, "unknown key (known: dry_run, ec2_regions, interval, schedule_name, sns_arn, tag_prefix, time, timezone)")
 		}
 		if bytes.Equal(value, []byte("null")) {
 			continue // null means "use the default"
@@ -116,6 +123,8 @@ func Parse(raw []byte, d Defaults) (Config, error) {
 			}
 		case "time":
 			cfg.Time, err = parseTime(key, value)
+		case "timezone":
+			cfg.Timezone, cfg.Location, err = parseTimezone(value)
 		}
 		if err != nil {
 			return Config{}, err
@@ -154,25 +163,24 @@ func parsePrefix(value json.RawMessage) (string, error) {
 	return p, nil
 }
 
-// CheckPrefix tells whether every tag key the tool forms from p is a valid
-// EC2 tag key.
+// prefixPattern is SPEC 2's alphabet for prefixes: EC2 filters treat * and
+// ? as wildcards (and \\ as an escape), so `auto?nap` would match
+// autosnap's snapshots; spaces and commas break filters and tag lists.
+var prefixPattern = regexp.MustCompile(`^[A-Za-z0-9_.:/=+\-@]+$`)
+
+// CheckPrefix tells whether p is a prefix the tool can use safely: every
+// tag key it forms is a valid EC2 key and no filter value it forms can
+// match another prefix's tags.
 func CheckPrefix(p string) error {
 	switch {
 	case p == "":
 		return fmt.Errorf("must not be empty")
-	case !utf8.ValidString(p):
-		return fmt.Errorf("must be valid UTF-8")
 	case strings.HasPrefix(strings.ToLower(p), "aws:"):
 		return fmt.Errorf("tag keys starting with aws: are reserved by AWS")
-	case utf8.RuneCountInString(p+LongestTagSuffix) > MaxTagKeyLen:
-		return fmt.Errorf("too long: %q must fit EC2's %d-character tag key limit", p+LongestTagSuffix, MaxTagKeyLen)
-	case strings.TrimSpace(p) != p:
-		return fmt.Errorf("must not start or end with white space")
-	}
-	for _, r := range p {
-		if unicode.IsControl(r) {
-			return fmt.Errorf("must not contain control characters")
-		}
+	case !prefixPattern.MatchString(p):
+		return fmt.Errorf("may hold only letters, digits and _ . : / = + - @ (EC2 filters treat * and ? as wildcards, so such a prefix could match another schedule's snapshots)")
+	case len(p) > MaxPrefixLen:
+		return fmt.Errorf("too long: %d characters, at most %d (%q must fit EC2's %d-character tag key limit)", len(p), MaxPrefixLen, p+LongestTagSuffix, MaxTagKeyLen)
 	}
 	return nil
 }
@@ -213,6 +221,9 @@ func parseSNSArn(value json.RawMessage) (string, error) {
 	if !snsArnPattern.MatchString(arn) {
 		return "", invalid("sns_arn", value, "not an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)")
 	}
+	if strings.HasSuffix(arn, ".fifo") {
+		return "", invalid("sns_arn", value, "a FIFO topic needs a message group id, which the report does not have: use a standard topic")
+	}
 	return arn, nil
 }
 
@@ -248,6 +259,23 @@ func parseTime(key string, value json.RawMessage) (time.Time, error) {
 		return time.Time{}, invalid(key, value, "must be an RFC 3339 time like 2026-01-02T03:04:05Z")
 	}
 	return t.UTC().Truncate(time.Second), nil
+}
+
+// parseTimezone takes an IANA zone name. The zone database is embedded
+// (time/tzdata), so the answer does not depend on the Lambda image.
+func parseTimezone(value json.RawMessage) (string, *time.Location, error) {
+	name, err := parseString("timezone", value)
+	if err != nil {
+		return "", nil, err
+	}
+	if name == "" || strings.EqualFold(name, "local") {
+		return "", nil, invalid("timezone", value, "must be an IANA time zone name like Europe/Berlin or UTC")
+	}
+	loc, lerr := time.LoadLocation(name)
+	if lerr != nil {
+		return "", nil, invalid("timezone", value, "unknown time zone: must be an IANA name like Europe/Berlin or UTC")
+	}
+	return name, loc, nil
 }
 
 // shorten keeps an error message readable when the bad value is huge.

@@ -14,6 +14,8 @@ import (
 var defaults = Defaults{Region: "eu-west-1", SNSArn: "arn:aws:sns:eu-west-1:123456789012:snapper-report"}
 
 func TestParseAccepts(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	require.NoError(t, err)
 	tests := []struct {
 		name string
 		in   string
@@ -35,11 +37,16 @@ func TestParseAccepts(t *testing.T) {
 		{"raw EventBridge scheduled event: defaults and the event's time",
 			`{"version":"0","id":"x","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2026-11-25T03:00:00Z","region":"eu-west-1","resources":[],"detail":{}}`,
 			Config{Prefix: "autosnap", Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400, Time: time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)}},
+		{"every character SPEC 2 allows in a prefix", `{"tag_prefix":"Snap_1.a:b/c=d+e-f@g"}`, Config{Prefix: "Snap_1.a:b/c=d+e-f@g", Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400}},
+		{"a time zone", `{"timezone":"Europe/Berlin"}`, Config{Prefix: "autosnap", Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400, Timezone: "Europe/Berlin", Location: berlin}},
 		{"longest prefix that fits", `{"tag_prefix":"` + strings.Repeat("p", MaxTagKeyLen-len(LongestTagSuffix)) + `"}`,
 			Config{Prefix: strings.Repeat("p", MaxTagKeyLen-len(LongestTagSuffix)), Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.want.Timezone == "" {
+				tc.want.Timezone, tc.want.Location = "UTC", time.UTC
+			}
 			got, err := Parse([]byte(tc.in), defaults)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, got)
@@ -67,6 +74,16 @@ func TestParseRejectsNamingKeyAndValue(t *testing.T) {
 		{"aws: prefix", `{"tag_prefix":"aws:backup"}`, "tag_prefix", `"aws:backup"`},
 		{"AWS: prefix in capitals", `{"tag_prefix":"AWS:backup"}`, "tag_prefix", `"AWS:backup"`},
 		{"prefix too long for a tag key", `{"tag_prefix":"` + strings.Repeat("p", 120) + `"}`, "tag_prefix", `"` + strings.Repeat("p", 120) + `"`},
+		{"prefix one character too long (116 with _keep_monthly is 129)", `{"tag_prefix":"` + strings.Repeat("p", 116) + `"}`, "tag_prefix", `"` + strings.Repeat("p", 116) + `"`},
+		{"prefix with ? would match autosnap's snapshots", `{"tag_prefix":"auto?nap"}`, "tag_prefix", `"auto?nap"`},
+		{"prefix with *", `{"tag_prefix":"auto*"}`, "tag_prefix", `"auto*"`},
+		{"prefix with a backslash", `{"tag_prefix":"auto\\?nap"}`, "tag_prefix", `"auto\\?nap"`},
+		{"prefix with a space", `{"tag_prefix":"auto snap"}`, "tag_prefix", `"auto snap"`},
+		{"prefix with a comma", `{"tag_prefix":"auto,snap"}`, "tag_prefix", `"auto,snap"`},
+		{"FIFO topic", `{"sns_arn":"arn:aws:sns:us-east-1:123456789012:reports.fifo"}`, "sns_arn", `"arn:aws:sns:us-east-1:123456789012:reports.fifo"`},
+		{"unknown time zone", `{"timezone":"Europe/Atlantis"}`, "timezone", `"Europe/Atlantis"`},
+		{"Local is not a zone", `{"timezone":"Local"}`, "timezone", `"Local"`},
+		{"time zone not a string", `{"timezone":1}`, "timezone", `1`},
 		{"prefix with a line break", `{"tag_prefix":"auto\nsnap"}`, "tag_prefix", `"auto\nsnap"`},
 		{"time not RFC 3339", `{"time":"25/11/2026 03:00"}`, "time", `"25/11/2026 03:00"`},
 		{"schedule_name not a string", `{"schedule_name":["a"]}`, "schedule_name", `["a"]`},

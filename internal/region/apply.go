@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
 	"golang.org/x/time/rate"
 
@@ -18,8 +16,9 @@ import (
 
 // Worker carries out a region's plan: creates and deletes run at the same
 // time, each under its own token bucket, so that both of EC2's buckets are
-// used at once. It stops handing out volumes at StopAt so the invocation
-// can return a cursor and continue in the next one instead of timing out.
+// used at once. It stops handing out volumes at the job's StopAt so the
+// invocation can return a cursor and continue in the next one instead of
+// timing out.
 type Worker struct {
 	EC2    EC2
 	Limits Limits
@@ -31,9 +30,16 @@ type Worker struct {
 	Window int
 	// Drain is the time between StopAt and the deadline (default 2 min).
 	Drain time.Duration
-	// Now is the clock that StopAt is measured on; the fleet simulator
-	// gives its own scaled clock.
-	Now func() time.Time
+	// Now and Sleep are the clock (the fleet simulator gives its own
+	// scaled one); nil means real time.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+	// LookupFor is how long a snapshot whose create got an unknown answer
+	// is looked for by its run tag (default 60 s: EC2's describe lag).
+	LookupFor time.Duration
+	// WatchEvery is how often the new snapshots that displace older ones
+	// are checked for completion while volumes are handed out (default 30 s).
+	WatchEvery time.Duration
 }
 
 func (w Worker) now() time.Time {
@@ -43,15 +49,60 @@ func (w Worker) now() time.Time {
 	return time.Now()
 }
 
+func (w Worker) sleep(ctx context.Context, d time.Duration) error {
+	if w.Sleep != nil {
+		return w.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (w Worker) lookupFor() time.Duration {
+	if w.LookupFor > 0 {
+		return w.LookupFor
+	}
+	return 60 * time.Second
+}
+
+func (w Worker) watchEvery() time.Duration {
+	if w.WatchEvery > 0 {
+		return w.WatchEvery
+	}
+	return 30 * time.Second
+}
+
+// Job is one Apply invocation's share of a region's plan.
+type Job struct {
+	Params Params
+	Plan   Plan
+	// From is the index of the first volume to work on.
+	From int
+	// StopAt is when to hand out no more volumes (zero: never).
+	StopAt time.Time
+	// MaxDeletes caps this invocation's deletions; negative: no limit.
+	MaxDeletes int
+	// Journal is the pair's record of what this run made (nil: none).
+	Journal Journal
+}
+
 // Created is what happened to one due volume.
 type Created struct {
 	VolumeID   string `json:"volume_id"`
 	SnapshotID string `json:"snapshot_id,omitempty"`
-	// Earlier is set when the snapshot was made by an earlier attempt of
-	// this run (a retried step), found by its P_run tag.
-	Earlier bool   `json:"earlier,omitempty"`
-	DryRun  bool   `json:"dry_run,omitempty"`
-	Error   string `json:"error,omitempty"`
+	// Earlier is set when the snapshot was made by an earlier attempt or
+	// execution of this run, found in the journal or by its P_run tag.
+	Earlier bool `json:"earlier,omitempty"`
+	// Recovered is set when the create's answer was lost and the snapshot
+	// was found by its P_run tag.
+	Recovered bool   `json:"recovered,omitempty"`
+	DryRun    bool   `json:"dry_run,omitempty"`
+	Error     string `json:"error,omitempty"`
 }
 
 // Deleted is what happened to one snapshot retention removes.
@@ -63,156 +114,57 @@ type Deleted struct {
 	Error      string `json:"error,omitempty"`
 }
 
+// Settled is a new snapshot seen completed or in error.
+type Settled struct {
+	VolumeID   string `json:"volume_id"`
+	SnapshotID string `json:"snapshot_id"`
+	State      string `json:"state"`
+}
+
 // Outcomes are what one invocation did.
 type Outcomes struct {
 	Created []Created `json:"created"`
 	Deleted []Deleted `json:"deleted"`
+	Settled []Settled `json:"settled,omitempty"`
 	// DeleteCeiling is set when pruning stopped at the deletion ceiling.
 	DeleteCeiling bool `json:"delete_ceiling,omitempty"`
 }
 
-// Apply does the plan from volume index from on: for each volume, the
-// snapshot it is due (unless this run already made one, found by its
-// P_run tag), then the deletions retention calls for, but only once the
-// create succeeded (or none was due). It returns the index to continue
-// from; next equals len(plan.Volumes) when the region is done. recheck
-// looks up this run's snapshots first (a retried invocation may have made
-// some that its plan does not know of). At most
-// maxDeletes snapshots are deleted (negative: no limit); when the ceiling
-// stops pruning, DeleteCeiling says so.
-func (w Worker) Apply(ctx context.Context, p Params, plan Plan, from int, stopAt time.Time, maxDeletes int, recheck bool) (Outcomes, int, error) {
-	keys := fleet.KeysFor(p.Prefix)
-	runTag := fleet.RunTag(p.Run)
-	existing := map[string]string{}
-	if recheck && !p.DryRun {
-		made, err := listSnapshots(ctx, w.EC2, w.Limits, []types.Filter{
-			{Name: aws.String("tag:" + keys.Tool), Values: []string{p.Prefix}},
-			{Name: aws.String("tag:" + keys.Run), Values: []string{runTag}},
-		})
-		if err != nil {
-			return Outcomes{}, from, err
-		}
-		for _, s := range made {
-			existing[s.VolumeID] = s.ID
+// NotMade counts the due snapshots this invocation could not make: creates
+// that failed and new snapshots seen in error.
+func (o Outcomes) NotMade() int {
+	n := 0
+	for _, c := range o.Created {
+		if c.Error != "" {
+			n++
 		}
 	}
-	if from > 0 {
-		// A continuation: the previous invocation may have spent EC2's
-		// burst, so the local buckets start empty rather than full.
-		drain(w.Limits.Create)
-		drain(w.Limits.Delete)
+	for _, s := range o.Settled {
+		if s.State == fleet.StateError {
+			n++
+		}
 	}
+	return n
+}
 
-	var mu sync.Mutex
-	var out Outcomes
-	deletesLeft := maxDeletes
-	conc := max(w.Concurrency, 1)
-	window := w.window()
-	type deletion struct {
-		vol, snap string
-		done      func()
+// Apply does the job: for each volume from From on, the snapshot it is due
+// (unless this run already made one: journal, then a describe by P_run),
+// then the deletions retention calls for, but only once the create
+// succeeded; what a new snapshot displaces goes once it is completed. It
+// returns the index to continue from; next equals len(Plan.Volumes) when
+// the region is done.
+func (w Worker) Apply(ctx context.Context, job Job) (Outcomes, int, error) {
+	a, err := w.start(ctx, job)
+	if err != nil {
+		return Outcomes{}, job.From, err
 	}
-	slots := make(chan struct{}, window)
-	creates := make(chan int)
-	deletes := make(chan deletion)
-	var volumes, workers sync.WaitGroup
-
-	prune := func(v fleet.VolumePlan, release func()) {
-		var todo []string
-		mu.Lock()
-		for _, id := range v.Delete {
-			if maxDeletes >= 0 && deletesLeft <= 0 {
-				out.DeleteCeiling = true
-				break
-			}
-			deletesLeft--
-			todo = append(todo, id)
-		}
-		mu.Unlock()
-		if len(todo) == 0 {
-			release()
-			return
-		}
-		var pending sync.WaitGroup
-		pending.Add(len(todo))
-		go func() {
-			for _, id := range todo {
-				deletes <- deletion{vol: v.VolumeID, snap: id, done: pending.Done}
-			}
-		}()
-		go func() {
-			pending.Wait()
-			release()
-		}()
+	stopFlush := a.flushEverySecond(ctx)
+	next := a.run(ctx)
+	stopFlush()
+	if err := a.save(ctx); err != nil && ctx.Err() == nil {
+		return a.out, next, err
 	}
-
-	for range conc {
-		workers.Add(2)
-		go func() {
-			defer workers.Done()
-			for i := range creates {
-				v := plan.Volumes[i]
-				release := func() { <-slots; volumes.Done() }
-				if !v.Create {
-					prune(v, release)
-					continue
-				}
-				var c Created
-				switch {
-				case p.DryRun:
-					c = Created{VolumeID: v.VolumeID, DryRun: true}
-				case existing[v.VolumeID] != "":
-					c = Created{VolumeID: v.VolumeID, SnapshotID: existing[v.VolumeID], Earlier: true}
-				default:
-					c = w.createOne(ctx, keys, p, runTag, v.ManagedVolume)
-				}
-				mu.Lock()
-				out.Created = append(out.Created, c)
-				mu.Unlock()
-				if c.Error != "" {
-					// Never prune a volume whose snapshot failed in this run.
-					release()
-					continue
-				}
-				prune(v, release)
-			}
-		}()
-		go func() {
-			defer workers.Done()
-			for d := range deletes {
-				rec := Deleted{VolumeID: d.vol, SnapshotID: d.snap, DryRun: p.DryRun}
-				if !p.DryRun {
-					w.deleteOne(ctx, &rec)
-				}
-				mu.Lock()
-				out.Deleted = append(out.Deleted, rec)
-				mu.Unlock()
-				d.done()
-			}
-		}()
-	}
-
-	next := from
-	for ; next < len(plan.Volumes); next++ {
-		v := plan.Volumes[next]
-		if !v.Create && len(v.Delete) == 0 {
-			continue
-		}
-		// The slot first: waiting for one may take a while, and the clock
-		// is read after it.
-		slots <- struct{}{}
-		if next > from && w.stop(ctx, stopAt) {
-			<-slots
-			break
-		}
-		volumes.Add(1)
-		creates <- next
-	}
-	close(creates)
-	volumes.Wait()
-	close(deletes)
-	workers.Wait()
-	return out, next, ctx.Err()
+	return a.out, next, ctx.Err()
 }
 
 func (w Worker) window() int {
@@ -243,33 +195,6 @@ func drain(l *rate.Limiter) {
 	if l != nil {
 		l.ReserveN(time.Now(), l.Burst())
 	}
-}
-
-func (w Worker) createOne(ctx context.Context, keys fleet.Keys, p Params, runTag string, mv fleet.ManagedVolume) Created {
-	c := Created{VolumeID: mv.VolumeID}
-	if err := wait(ctx, w.Limits.Create); err != nil {
-		c.Error = err.Error()
-		return c
-	}
-	out, err := w.EC2.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{
-		VolumeId:    aws.String(mv.VolumeID),
-		Description: aws.String(fleet.SnapshotDescription(p.Prefix, mv, p.Run)),
-		TagSpecifications: []types.TagSpecification{{
-			ResourceType: types.ResourceTypeSnapshot,
-			Tags: []types.Tag{
-				{Key: aws.String(keys.Tool), Value: aws.String(p.Prefix)},
-				{Key: aws.String("Name"), Value: aws.String(fleet.SnapshotName(mv, p.Run))},
-				{Key: aws.String(keys.Run), Value: aws.String(runTag)},
-				{Key: aws.String(keys.Execution), Value: aws.String(fleet.CutRunes(p.Execution, fleet.MaxTagValueLen))},
-			},
-		}},
-	})
-	if err != nil {
-		c.Error = describe(err)
-		return c
-	}
-	c.SnapshotID = aws.ToString(out.SnapshotId)
-	return c
 }
 
 // deleteOne deletes one snapshot. One in use (an AMI) is skipped and

@@ -21,6 +21,20 @@ type Params struct {
 	Run       time.Time
 	Execution string
 	DryRun    bool
+	// Location is the schedule's time zone (nil: UTC).
+	Location *time.Location
+}
+
+// Schedule is what the rules need of the run.
+func (p Params) Schedule() fleet.Schedule {
+	return fleet.Schedule{Run: p.Run, Interval: p.Interval, Location: p.Location}
+}
+
+// toolFilter lists the prefix's snapshots. EC2 treats * and ? in filter
+// values as wildcards (the prefix rules refuse them) and the listing is
+// checked with Keys.Owns as well.
+func toolFilter(keys fleet.Keys) types.Filter {
+	return types.Filter{Name: aws.String("tag:" + keys.Tool), Values: []string{keys.Prefix}}
 }
 
 // Plan is what discovery decided for one region; it goes to the run bucket.
@@ -45,16 +59,13 @@ func Discover(ctx context.Context, client EC2, limits Limits, region string, p P
 	if err != nil {
 		return Plan{}, err
 	}
-	snapshots, err := listSnapshots(ctx, client, limits, []types.Filter{
-		{Name: aws.String("tag:" + keys.Tool), Values: []string{p.Prefix}},
-	})
+	snapshots, err := listSnapshots(ctx, client, limits, keys, toolFilter(keys))
 	if err != nil {
 		return Plan{}, err
 	}
 	byVolume := map[string][]fleet.Snapshot{}
 	for _, s := range snapshots {
-		s.Run = s.runTag(keys)
-		byVolume[s.VolumeID] = append(byVolume[s.VolumeID], s.Snapshot)
+		byVolume[s.VolumeID] = append(byVolume[s.VolumeID], s)
 	}
 
 	plan := Plan{Region: region}
@@ -63,7 +74,6 @@ func Discover(ctx context.Context, client EC2, limits Limits, region string, p P
 			plan.InstancesManaged++
 		}
 	}
-	runTag := fleet.RunTag(p.Run)
 	pages := ec2.NewDescribeVolumesPaginator(client, &ec2.DescribeVolumesInput{MaxResults: aws.Int32(volumePage)})
 	for pages.HasMorePages() {
 		if err := wait(ctx, limits.Describe); err != nil {
@@ -75,20 +85,11 @@ func Discover(ctx context.Context, client EC2, limits Limits, region string, p P
 		}
 		for _, v := range page.Volumes {
 			vol := fleet.Volume{ID: aws.ToString(v.VolumeId), Tags: tagMap(v.Tags)}
-			var inst *fleet.Instance
-			if id := attachedInstance(v); id != "" {
-				vol.InstanceID = id
-				if found, ok := instances[id]; ok {
-					inst = &found
-				} else {
-					inst = &fleet.Instance{ID: id}
-				}
-			}
-			mv, managed := fleet.Manage(keys, vol, inst)
+			mv, managed := fleet.Manage(keys, vol, attachedInstances(v, instances))
 			if !managed {
 				continue
 			}
-			plan.Volumes = append(plan.Volumes, fleet.PlanVolume(mv, byVolume[vol.ID], p.Run, runTag, p.Interval))
+			plan.Volumes = append(plan.Volumes, fleet.PlanVolume(mv, byVolume[vol.ID], p.Schedule()))
 		}
 	}
 	// A stable order makes continuation cursors mean the same on every retry.
@@ -96,21 +97,22 @@ func Discover(ctx context.Context, client EC2, limits Limits, region string, p P
 	return plan, nil
 }
 
-// attachedInstance picks the instance whose tags apply to a volume. A
-// multi-attach volume takes the first attachment in id order, so the
-// choice does not change between runs.
-func attachedInstance(v types.Volume) string {
-	var ids []string
+// attachedInstances are every instance the volume is attached to (io2
+// Multi-Attach has several): SPEC 3 lets any of them manage it.
+func attachedInstances(v types.Volume, known map[string]fleet.Instance) []fleet.Instance {
+	var out []fleet.Instance
 	for _, a := range v.Attachments {
-		if id := aws.ToString(a.InstanceId); id != "" {
-			ids = append(ids, id)
+		id := aws.ToString(a.InstanceId)
+		if id == "" {
+			continue
+		}
+		if inst, ok := known[id]; ok {
+			out = append(out, inst)
+		} else {
+			out = append(out, fleet.Instance{ID: id})
 		}
 	}
-	if len(ids) == 0 {
-		return ""
-	}
-	sort.Strings(ids)
-	return ids[0]
+	return out
 }
 
 func listInstances(ctx context.Context, client EC2, limits Limits, keys fleet.Keys) (map[string]fleet.Instance, error) {
@@ -139,22 +141,10 @@ func listInstances(ctx context.Context, client EC2, limits Limits, keys fleet.Ke
 	return out, nil
 }
 
-type listedSnapshot struct {
-	fleet.Snapshot
-	tags []types.Tag
-}
-
-func (s listedSnapshot) runTag(k fleet.Keys) string {
-	for _, t := range s.tags {
-		if aws.ToString(t.Key) == k.Run {
-			return aws.ToString(t.Value)
-		}
-	}
-	return ""
-}
-
-func listSnapshots(ctx context.Context, client EC2, limits Limits, filters []types.Filter) ([]listedSnapshot, error) {
-	var out []listedSnapshot
+// listSnapshots lists the prefix's snapshots that match the filters,
+// keeping only those whose snapshot_tool equals the prefix exactly.
+func listSnapshots(ctx context.Context, client EC2, limits Limits, keys fleet.Keys, filters ...types.Filter) ([]fleet.Snapshot, error) {
+	var out []fleet.Snapshot
 	pages := ec2.NewDescribeSnapshotsPaginator(client, &ec2.DescribeSnapshotsInput{
 		OwnerIds:   []string{"self"},
 		Filters:    filters,
@@ -169,14 +159,16 @@ func listSnapshots(ctx context.Context, client EC2, limits Limits, filters []typ
 			return nil, fmt.Errorf("describe snapshots: %w", err)
 		}
 		for _, s := range page.Snapshots {
-			out = append(out, listedSnapshot{
-				Snapshot: fleet.Snapshot{
-					ID:        aws.ToString(s.SnapshotId),
-					VolumeID:  aws.ToString(s.VolumeId),
-					StartTime: aws.ToTime(s.StartTime),
-					State:     string(s.State),
-				},
-				tags: s.Tags,
+			tags := tagMap(s.Tags, keys.Tool, keys.Run)
+			if !keys.Owns(tags) {
+				continue
+			}
+			out = append(out, fleet.Snapshot{
+				ID:        aws.ToString(s.SnapshotId),
+				VolumeID:  aws.ToString(s.VolumeId),
+				StartTime: aws.ToTime(s.StartTime),
+				State:     string(s.State),
+				Run:       tags[keys.Run],
 			})
 		}
 	}

@@ -36,7 +36,7 @@ func runRegion(t *testing.T, sim *ec2sim.Sim, p Params, batch int) (created []Cr
 		invocations++
 		// Each invocation gets a fresh clock, as each Lambda invocation has its own deadline.
 		w := Worker{EC2: client, Concurrency: 4, Now: stepClock()}
-		out, next, err := w.Apply(ctx, p, plan, from, runTime.Add(time.Duration(batch)*time.Second), -1, false)
+		out, next, err := w.Apply(ctx, Job{Params: p, Plan: plan, From: from, StopAt: runTime.Add(time.Duration(batch) * time.Second), MaxDeletes: -1})
 		require.NoError(t, err)
 		require.Greater(t, next, from, "every invocation makes progress")
 		created = append(created, out.Created...)
@@ -117,11 +117,11 @@ func TestRetriedCreateMakesNoDuplicate(t *testing.T) {
 	plan, err := Discover(ctx, sim.Region(reg), Limits{}, reg, params())
 	require.NoError(t, err)
 	w := Worker{EC2: sim.Region(reg), Concurrency: 2}
-	first, next, err := w.Apply(ctx, params(), plan, 0, time.Time{}, -1, false)
+	first, next, err := w.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: -1})
 	require.NoError(t, err)
 	require.Equal(t, 4, next)
 	// The step is retried as if its result had been lost.
-	second, _, err := w.Apply(ctx, params(), plan, 0, time.Time{}, -1, true)
+	second, _, err := w.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: -1})
 	require.NoError(t, err)
 	again := second.Created
 	assert.Len(t, sim.Snapshots(reg), 4, "no second snapshot")
@@ -195,13 +195,14 @@ func TestPendingAndErrorSnapshots(t *testing.T) {
 	for _, d := range deleted {
 		gone = append(gone, d.SnapshotID)
 	}
-	assert.ElementsMatch(t, []string{oldest, broken}, gone)
+	assert.ElementsMatch(t, []string{broken}, gone, "K=2 over all restore points keeps the pending one and older; over completed ones, older and oldest")
 	left := map[string]bool{}
 	for _, s := range sim.Snapshots(reg) {
 		left[s.ID] = true
 	}
 	assert.True(t, left[pending])
 	assert.True(t, left[older])
+	assert.True(t, left[oldest], "a completed restore point stays while the newer one may still fail")
 }
 
 func TestDryRunChangesNothing(t *testing.T) {
@@ -231,7 +232,7 @@ func TestDeletionCeilingStopsPruning(t *testing.T) {
 	ctx := context.Background()
 	plan, err := Discover(ctx, sim.Region(reg), Limits{}, reg, params())
 	require.NoError(t, err)
-	out, next, err := Worker{EC2: sim.Region(reg), Concurrency: 1}.Apply(ctx, params(), plan, 0, time.Time{}, 4, false)
+	out, next, err := Worker{EC2: sim.Region(reg), Concurrency: 1}.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: 4})
 	require.NoError(t, err)
 	assert.Equal(t, 3, next)
 	assert.Len(t, out.Deleted, 4, "the ceiling of 4 deletions holds (6 were planned)")
@@ -244,6 +245,7 @@ func TestCreatesAndDeletesOverlap(t *testing.T) {
 	for range 30 {
 		v := sim.AddVolume(reg, sim.AddInstance(reg, map[string]string{"autosnap": "1", "autosnap_retain": "1"}), nil)
 		sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: v, Start: runTime.AddDate(0, 0, -1), Tags: toolTags("autosnap")})
+		sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: v, Start: runTime.AddDate(0, 0, -2), Tags: toolTags("autosnap")})
 	}
 	var mu sync.Mutex
 	var order []string
@@ -258,10 +260,10 @@ func TestCreatesAndDeletesOverlap(t *testing.T) {
 	require.NoError(t, err)
 	// Both kinds paced by their own bucket, no burst.
 	limits := Limits{Create: rate.NewLimiter(50, 1), Delete: rate.NewLimiter(50, 1)}
-	out, _, err := Worker{EC2: sim.Region(reg), Limits: limits, Concurrency: 8}.Apply(ctx, params(), plan, 0, time.Time{}, -1, false)
+	out, _, err := Worker{EC2: sim.Region(reg), Limits: limits, Concurrency: 8}.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: -1})
 	require.NoError(t, err)
 	assert.Len(t, out.Created, 30)
-	assert.Len(t, out.Deleted, 30)
+	assert.Len(t, out.Deleted, 60, "the older one at once, the displaced one once the new one completed")
 	firstDelete, lastCreate := -1, -1
 	for i, a := range order {
 		if a == "DeleteSnapshot" && firstDelete < 0 {

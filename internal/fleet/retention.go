@@ -1,0 +1,166 @@
+package fleet
+
+import (
+	"sort"
+	"time"
+)
+
+// VolumePlan is what one run does to one managed volume.
+type VolumePlan struct {
+	ManagedVolume
+	// Create is set when the volume is due and has no snapshot of this run.
+	Create bool `json:"create,omitempty"`
+	// Done is set when a snapshot of this run already exists (a retry, a
+	// re-run, or a second delivery of the same schedule).
+	Done bool `json:"done,omitempty"`
+	// Blocked is set when a pending tool snapshot holds back a due one (not
+	// a failure: the next run decides again).
+	Blocked bool `json:"blocked,omitempty"`
+	// Delete lists what no evaluation of the keep rule keeps (older restore
+	// points, duplicates of a completed one, error snapshots): deleted once
+	// this run's create, if any, succeeded.
+	Delete []string `json:"delete,omitempty"`
+	// Displaced lists what is kept only until this run's snapshot is
+	// completed: deleted then, never before, and never if it ends in error.
+	Displaced []string `json:"displaced,omitempty"`
+	// Watch is this run's snapshot found still pending (made by an earlier
+	// attempt), whose completion frees Displaced; for a new snapshot it is
+	// the one the create returns.
+	Watch string `json:"watch,omitempty"`
+	// Kept counts the restore points that stay, this run's included.
+	Kept int `json:"kept"`
+	// Future counts snapshots whose run time is later than this run's:
+	// never the newest for the due rule, and reported.
+	Future int `json:"future,omitempty"`
+}
+
+// point is a restore point: the tool snapshots of one volume with one run
+// time. Members are ordered keeper first: completed before not, then the
+// earliest StartTime, then the lowest id.
+type point struct {
+	run       time.Time
+	members   []Snapshot
+	completed bool
+	this      bool
+}
+
+// PlanVolume applies the due rule and retention (SPEC 4-5) to one managed
+// volume and its tool snapshots. Retention counts restore points, not
+// snapshots, so a duplicate never costs a real restore point; the keep
+// rule runs over all points and over the completed ones, and a snapshot
+// goes only when neither keeps it, so a deletion never trades a completed
+// restore point for one that may still fail.
+func PlanVolume(mv ManagedVolume, snaps []Snapshot, s Schedule) VolumePlan {
+	plan := VolumePlan{ManagedVolume: mv}
+	if mv.Problem != "" {
+		return plan
+	}
+	points, broken := restorePoints(snaps, s.Run)
+	var newest *time.Time
+	pending := false
+	for i := range points {
+		p := &points[i]
+		switch {
+		case p.run.After(s.Run):
+			plan.Future += len(p.members)
+		case newest == nil:
+			newest = &p.run
+		}
+		p.this = p.run.Equal(s.Run)
+		plan.Done = plan.Done || p.this
+		pending = pending || !p.completed
+	}
+	due := !plan.Done && s.Due(newest, mv.Every)
+	plan.Create = due && !pending
+	plan.Blocked = due && pending
+	if plan.Create {
+		points = insertThisRun(points, s.Run)
+	}
+	keep := keepRule(points, mv.Retain, func(p point) bool { return p.completed })
+	afterCompletion := keepRule(points, mv.Retain, func(p point) bool { return p.completed || p.this })
+	for i, p := range points {
+		switch {
+		case p.this && !p.completed && len(p.members) > 0:
+			plan.Watch = p.members[0].ID
+		case !keep[i]:
+			plan.Delete = append(plan.Delete, ids(p.members)...)
+			continue
+		case p.completed:
+			plan.Delete = append(plan.Delete, ids(p.members[1:])...)
+		}
+		plan.Kept++
+		if !afterCompletion[i] && !p.this {
+			plan.Displaced = append(plan.Displaced, ids(p.members)...)
+		}
+	}
+	plan.Delete = append(plan.Delete, broken...)
+	return plan
+}
+
+// restorePoints groups snapshots by run time, newest first; error
+// snapshots never count and are returned apart.
+func restorePoints(snaps []Snapshot, run time.Time) ([]point, []string) {
+	var broken []string
+	byRun := map[time.Time][]Snapshot{}
+	for _, sn := range snaps {
+		if sn.State == StateError {
+			broken = append(broken, sn.ID)
+			continue
+		}
+		byRun[sn.RunTime()] = append(byRun[sn.RunTime()], sn)
+	}
+	sort.Strings(broken)
+	points := make([]point, 0, len(byRun))
+	for t, members := range byRun {
+		sort.Slice(members, func(i, j int) bool { return keeperFirst(members[i], members[j]) })
+		points = append(points, point{run: t, members: members, completed: members[0].State == StateCompleted})
+	}
+	sort.Slice(points, func(i, j int) bool { return points[i].run.After(points[j].run) })
+	return points, broken
+}
+
+func keeperFirst(a, b Snapshot) bool {
+	if (a.State == StateCompleted) != (b.State == StateCompleted) {
+		return a.State == StateCompleted
+	}
+	if !a.StartTime.Equal(b.StartTime) {
+		return a.StartTime.Before(b.StartTime)
+	}
+	return a.ID < b.ID
+}
+
+// insertThisRun adds the snapshot this run is about to make as a pending
+// restore point, in run-time order.
+func insertThisRun(points []point, run time.Time) []point {
+	i := sort.Search(len(points), func(i int) bool { return !points[i].run.After(run) })
+	return append(points[:i], append([]point{{run: run, this: true}}, points[i:]...)...)
+}
+
+// keepRule marks what the keep rule keeps over all points and over the
+// points that count as completed: the newest k of each.
+func keepRule(points []point, k int, completed func(point) bool) []bool {
+	keep := make([]bool, len(points))
+	all, done := 0, 0
+	for i, p := range points {
+		if p.this {
+			keep[i] = true // a run never deletes its own snapshot
+		}
+		if all < k {
+			keep[i] = true
+			all++
+		}
+		if completed(p) && done < k {
+			keep[i] = true
+			done++
+		}
+	}
+	return keep
+}
+
+func ids(snaps []Snapshot) []string {
+	out := make([]string, 0, len(snaps))
+	for _, s := range snaps {
+		out = append(out, s.ID)
+	}
+	return out
+}

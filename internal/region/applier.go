@@ -1,0 +1,288 @@
+package region
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/snapper/snapper/internal/fleet"
+)
+
+// applier is the state of one Apply invocation.
+type applier struct {
+	w     Worker
+	job   Job
+	keys  fleet.Keys
+	sched fleet.Schedule
+
+	mu sync.Mutex
+	// known maps a volume to this run's snapshot made before this
+	// invocation (journal and describe) or by it.
+	known    map[string]string
+	settled  map[string]string
+	watching map[string]int // new snapshot -> plan index of its volume
+	made     Made           // this invocation's journal record
+	dirty    bool
+	out      Outcomes
+	left     int // deletions left under the ceiling; negative: no limit
+
+	deletes  chan deletion
+	deleting sync.WaitGroup
+}
+
+type deletion struct {
+	vol, snap string
+	done      func()
+}
+
+// start reads what this run already made in the pair: the journal first
+// (consistent), then a describe by P_run (which may lag), and watches the
+// snapshots of volumes earlier invocations handled.
+func (w Worker) start(ctx context.Context, job Job) (*applier, error) {
+	a := &applier{w: w, job: job, keys: fleet.KeysFor(job.Params.Prefix), sched: job.Params.Schedule(),
+		known: map[string]string{}, settled: map[string]string{}, watching: map[string]int{},
+		made: Made{Snapshots: map[string]string{}, Settled: map[string]string{}}, left: job.MaxDeletes}
+	if job.Params.DryRun {
+		return a, nil
+	}
+	if job.Journal != nil {
+		earlier, err := job.Journal.Load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		a.known, a.settled = earlier.clone().Snapshots, earlier.clone().Settled
+	}
+	found, err := listSnapshots(ctx, w.EC2, w.Limits, a.keys, toolFilter(a.keys), a.runFilter())
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range found {
+		if a.known[s.VolumeID] == "" {
+			a.known[s.VolumeID] = s.ID
+		}
+	}
+	for i, v := range job.Plan.Volumes[:job.From] {
+		if id := a.watchable(v); id != "" {
+			a.watch(id, i)
+		}
+	}
+	return a, nil
+}
+
+// watchable is the snapshot of this run whose completion frees the
+// volume's displaced snapshots, if it has any.
+func (a *applier) watchable(v fleet.VolumePlan) string {
+	if len(v.Displaced) == 0 || a.job.Params.DryRun {
+		return ""
+	}
+	a.mu.Lock()
+	id := a.known[v.VolumeID]
+	a.mu.Unlock()
+	if id != "" {
+		return id
+	}
+	return v.Watch
+}
+
+// run hands out volumes until the plan is done or StopAt comes, with
+// creates and deletes on their own workers; when the plan is done it
+// checks the watched snapshots once more before the deleters stop.
+func (a *applier) run(ctx context.Context) int {
+	plan := a.job.Plan
+	if a.job.From > 0 {
+		// A continuation: the previous invocation may have spent EC2's
+		// burst, so the local buckets start empty rather than full.
+		drain(a.w.Limits.Create)
+		drain(a.w.Limits.Delete)
+	}
+	conc := max(a.w.Concurrency, 1)
+	slots := make(chan struct{}, a.w.window())
+	volumes := make(chan int)
+	a.deletes = make(chan deletion)
+	var handling, workers sync.WaitGroup
+	for range conc {
+		workers.Add(2)
+		go func() {
+			defer workers.Done()
+			for i := range volumes {
+				a.handle(ctx, i, func() { <-slots; handling.Done() })
+			}
+		}()
+		go func() {
+			defer workers.Done()
+			for d := range a.deletes {
+				a.deleteOne(ctx, d)
+			}
+		}()
+	}
+	next, lastCheck := a.job.From, a.w.now()
+	for ; next < len(plan.Volumes); next++ {
+		v := plan.Volumes[next]
+		if !v.Create && len(v.Delete) == 0 && a.watchable(v) == "" {
+			continue
+		}
+		// The slot first: waiting for one may take a while, and the clock
+		// is read after it.
+		slots <- struct{}{}
+		if next > a.job.From && a.w.stop(ctx, a.job.StopAt) {
+			<-slots
+			break
+		}
+		if a.w.now().Sub(lastCheck) >= a.w.watchEvery() {
+			a.checkWatched(ctx)
+			lastCheck = a.w.now()
+		}
+		handling.Add(1)
+		volumes <- next
+	}
+	close(volumes)
+	handling.Wait()
+	if next >= len(plan.Volumes) {
+		a.checkWatched(ctx)
+	}
+	a.deleting.Wait()
+	close(a.deletes)
+	workers.Wait()
+	return next
+}
+
+// handle makes one volume's snapshot and prunes it. A volume whose
+// snapshot failed in this run has nothing deleted in this run.
+func (a *applier) handle(ctx context.Context, i int, release func()) {
+	v := a.job.Plan.Volumes[i]
+	watchID := v.Watch
+	if v.Create {
+		c := a.create(ctx, v.ManagedVolume)
+		a.mu.Lock()
+		a.out.Created = append(a.out.Created, c)
+		a.mu.Unlock()
+		if c.Error != "" {
+			release()
+			return
+		}
+		watchID = c.SnapshotID
+	} else if id := a.watchable(v); id != "" {
+		watchID = id
+	}
+	todo := v.Delete
+	if a.job.Params.DryRun {
+		todo = append(append([]string(nil), v.Delete...), v.Displaced...)
+	} else if len(v.Displaced) > 0 && watchID != "" {
+		a.watch(watchID, i)
+	}
+	a.prune(ctx, v.VolumeID, todo, release)
+}
+
+// create makes the volume's snapshot unless this run already has one.
+func (a *applier) create(ctx context.Context, mv fleet.ManagedVolume) Created {
+	if a.job.Params.DryRun {
+		return Created{VolumeID: mv.VolumeID, DryRun: true}
+	}
+	a.mu.Lock()
+	earlier := a.known[mv.VolumeID]
+	a.mu.Unlock()
+	if earlier != "" {
+		return Created{VolumeID: mv.VolumeID, SnapshotID: earlier, Earlier: true}
+	}
+	c := a.createOne(ctx, mv)
+	if c.SnapshotID != "" {
+		a.mu.Lock()
+		a.known[mv.VolumeID] = c.SnapshotID
+		a.made.Snapshots[mv.VolumeID] = c.SnapshotID
+		a.dirty = true
+		a.mu.Unlock()
+	}
+	return c
+}
+
+// prune deletes the snapshots under the ceiling, then calls release.
+func (a *applier) prune(ctx context.Context, vol string, snaps []string, release func()) {
+	var todo []string
+	a.mu.Lock()
+	for _, id := range snaps {
+		if a.left == 0 {
+			a.out.DeleteCeiling = true
+			break
+		}
+		a.left--
+		todo = append(todo, id)
+	}
+	a.mu.Unlock()
+	if len(todo) == 0 {
+		release()
+		return
+	}
+	var pending sync.WaitGroup
+	pending.Add(len(todo))
+	a.deleting.Add(len(todo))
+	go func() {
+		for _, id := range todo {
+			a.deletes <- deletion{vol: vol, snap: id, done: func() { pending.Done(); a.deleting.Done() }}
+		}
+	}()
+	go func() {
+		pending.Wait()
+		release()
+	}()
+}
+
+func (a *applier) deleteOne(ctx context.Context, d deletion) {
+	rec := Deleted{VolumeID: d.vol, SnapshotID: d.snap, DryRun: a.job.Params.DryRun}
+	if !rec.DryRun {
+		a.w.deleteOne(ctx, &rec)
+	}
+	a.mu.Lock()
+	a.out.Deleted = append(a.out.Deleted, rec)
+	a.mu.Unlock()
+	d.done()
+}
+
+// flushEverySecond saves the journal at most once a second while the
+// invocation works, so that a crash loses at most a second of records.
+func (a *applier) flushEverySecond(ctx context.Context) (stop func()) {
+	if a.job.Journal == nil || a.job.Params.DryRun {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				_ = a.save(ctx) // the final save reports what fails
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// save writes this invocation's journal record if it changed, even past
+// the deadline (detached), since losing it could cost a duplicate.
+func (a *applier) save(ctx context.Context) error {
+	if a.job.Journal == nil || a.job.Params.DryRun {
+		return nil
+	}
+	a.mu.Lock()
+	if !a.dirty {
+		a.mu.Unlock()
+		return nil
+	}
+	rec := a.made.clone()
+	a.dirty = false
+	a.mu.Unlock()
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := a.job.Journal.Save(sctx, rec); err != nil {
+		a.mu.Lock()
+		a.dirty = true
+		a.mu.Unlock()
+		return err
+	}
+	return nil
+}

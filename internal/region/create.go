@@ -1,0 +1,102 @@
+package region
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/snapper/snapper/internal/awsconf"
+	"github.com/snapper/snapper/internal/fleet"
+)
+
+// maxCreates bounds the CreateSnapshot calls for one volume in one
+// invocation: each after the first follows an unknown answer and a lookup
+// that found nothing.
+const maxCreates = 3
+
+// createOne makes the volume's snapshot of this run. CreateSnapshot has no
+// idempotency token, so the SDK retries it only on answers that say it was
+// not done; after an answer that leaves it unknown (5xx, timeout, reset)
+// the snapshot is looked up by its run tag, polling through EC2's describe
+// lag, before another create.
+func (a *applier) createOne(ctx context.Context, mv fleet.ManagedVolume) Created {
+	c := Created{VolumeID: mv.VolumeID}
+	retryer := awsconf.RetryOnly(append(slices.Clone(awsconf.ThrottleCodes), awsconf.PerVolumeCodes...)...)
+	for attempt := 1; attempt <= maxCreates; attempt++ {
+		if err := wait(ctx, a.w.Limits.Create); err != nil {
+			c.Error = err.Error()
+			return c
+		}
+		out, err := a.w.EC2.CreateSnapshot(ctx, a.createInput(mv), func(o *ec2.Options) { o.Retryer = retryer })
+		if err == nil {
+			c.SnapshotID, c.Error = aws.ToString(out.SnapshotId), ""
+			return c
+		}
+		c.Error = describe(err)
+		// After an unknown answer, a per-volume refusal most likely means
+		// the earlier call did start a snapshot: look again.
+		perVolume := attempt > 1 && slices.Contains(awsconf.PerVolumeCodes, errorCode(err))
+		if !awsconf.OutcomeUnknown(err) && !perVolume {
+			return c
+		}
+		id, lerr := a.lookup(ctx, mv.VolumeID)
+		if id != "" {
+			return Created{VolumeID: mv.VolumeID, SnapshotID: id, Recovered: true}
+		}
+		if lerr != nil {
+			c.Error = fmt.Sprintf("%s; looking it up by its run tag failed: %v", c.Error, lerr)
+			return c
+		}
+		retryer = awsconf.RetryOnly(awsconf.ThrottleCodes...)
+	}
+	c.Error += fmt.Sprintf(" (after %d attempts, each looked up by its run tag for %s)", maxCreates, a.w.lookupFor())
+	return c
+}
+
+func (a *applier) createInput(mv fleet.ManagedVolume) *ec2.CreateSnapshotInput {
+	p, k := a.job.Params, a.keys
+	return &ec2.CreateSnapshotInput{
+		VolumeId:    aws.String(mv.VolumeID),
+		Description: aws.String(fleet.SnapshotDescription(p.Prefix, mv, a.sched)),
+		TagSpecifications: []types.TagSpecification{{
+			ResourceType: types.ResourceTypeSnapshot,
+			Tags: []types.Tag{
+				{Key: aws.String(k.Tool), Value: aws.String(p.Prefix)},
+				{Key: aws.String("Name"), Value: aws.String(fleet.SnapshotName(mv, a.sched))},
+				{Key: aws.String(k.Run), Value: aws.String(a.sched.RunTag())},
+				{Key: aws.String(k.Execution), Value: aws.String(fleet.CutRunes(p.Execution, fleet.MaxTagValueLen))},
+			},
+		}},
+	}
+}
+
+// lookup polls for the volume's snapshot of this run for up to LookupFor:
+// a snapshot EC2 accepted may stay invisible to describes for a while.
+func (a *applier) lookup(ctx context.Context, volumeID string) (string, error) {
+	deadline := a.w.now().Add(a.w.lookupFor())
+	for {
+		found, err := listSnapshots(ctx, a.w.EC2, a.w.Limits, a.keys, toolFilter(a.keys), a.runFilter(),
+			types.Filter{Name: aws.String("volume-id"), Values: []string{volumeID}})
+		if err != nil {
+			return "", err
+		}
+		if len(found) > 0 {
+			return found[0].ID, nil
+		}
+		if !a.w.now().Before(deadline) {
+			return "", nil
+		}
+		if err := a.w.sleep(ctx, min(5*time.Second, a.w.lookupFor())); err != nil {
+			return "", err
+		}
+	}
+}
+
+func (a *applier) runFilter() types.Filter {
+	return types.Filter{Name: aws.String("tag:" + a.keys.Run), Values: []string{a.sched.RunTag()}}
+}

@@ -1,0 +1,48 @@
+package region
+
+import "context"
+
+// Journal keeps the snapshots this run made in one pair (account, prefix,
+// region, run time) in the run bucket, across the pair's invocations and
+// executions. EC2's describes are eventually consistent and a retried or
+// later invocation may get less far than a lost one; S3's reads are
+// consistent, so every Apply invocation starts from this record.
+type Journal interface {
+	// Load merges every record of the pair written so far.
+	Load(ctx context.Context) (Made, error)
+	// Save writes this invocation's record, replacing its earlier save.
+	Save(ctx context.Context, m Made) error
+}
+
+// Made is what one invocation made and decided, or the merge of several.
+type Made struct {
+	// Snapshots maps a volume to this run's snapshot of it.
+	Snapshots map[string]string `json:"snapshots"`
+	// Settled maps a new snapshot to the state (completed or error) in
+	// which its displaced snapshots were decided.
+	Settled map[string]string `json:"settled,omitempty"`
+}
+
+// Merge adds o's entries to m.
+func (m *Made) Merge(o Made) {
+	if m.Snapshots == nil {
+		m.Snapshots = map[string]string{}
+	}
+	if m.Settled == nil {
+		m.Settled = map[string]string{}
+	}
+	for k, v := range o.Snapshots {
+		if _, ok := m.Snapshots[k]; !ok {
+			m.Snapshots[k] = v
+		}
+	}
+	for k, v := range o.Settled {
+		m.Settled[k] = v
+	}
+}
+
+func (m Made) clone() Made {
+	var c Made
+	c.Merge(m)
+	return c
+}

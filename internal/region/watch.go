@@ -1,0 +1,93 @@
+package region
+
+import (
+	"context"
+	"sort"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/snapper/snapper/internal/fleet"
+)
+
+// idsPerDescribe keeps a snapshot-id filter well inside EC2's limits.
+const idsPerDescribe = 200
+
+// watch registers this run's snapshot of plan volume i, whose completion
+// frees the volume's displaced snapshots (SPEC 5).
+func (a *applier) watch(snapshotID string, i int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.settled[snapshotID] == "" {
+		a.watching[snapshotID] = i
+	}
+}
+
+// checkWatched looks at the watched snapshots once: a completed one has its
+// displaced snapshots deleted, one in error is a snapshot not made and
+// displaces nothing, a pending or not yet visible one waits for the next
+// check or the next run. A failed describe only postpones the decision.
+func (a *applier) checkWatched(ctx context.Context) {
+	a.mu.Lock()
+	ids := make([]string, 0, len(a.watching))
+	for id := range a.watching {
+		ids = append(ids, id)
+	}
+	a.mu.Unlock()
+	sort.Strings(ids)
+	for len(ids) > 0 {
+		batch := ids[:min(idsPerDescribe, len(ids))]
+		ids = ids[len(batch):]
+		states, err := a.states(ctx, batch)
+		if err != nil {
+			return
+		}
+		for _, id := range batch {
+			if s := states[id]; s == fleet.StateCompleted || s == fleet.StateError {
+				a.settle(ctx, id, s)
+			}
+		}
+	}
+}
+
+func (a *applier) states(ctx context.Context, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	pages := ec2.NewDescribeSnapshotsPaginator(a.w.EC2, &ec2.DescribeSnapshotsInput{
+		OwnerIds:   []string{"self"},
+		Filters:    []types.Filter{{Name: aws.String("snapshot-id"), Values: ids}},
+		MaxResults: aws.Int32(snapshotPage),
+	})
+	for pages.HasMorePages() {
+		if err := wait(ctx, a.w.Limits.Describe); err != nil {
+			return nil, err
+		}
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range page.Snapshots {
+			out[aws.ToString(s.SnapshotId)] = string(s.State)
+		}
+	}
+	return out, nil
+}
+
+// settle records the watched snapshot's final state and, when it is
+// completed, deletes what it displaces.
+func (a *applier) settle(ctx context.Context, snapshotID, state string) {
+	a.mu.Lock()
+	i, ok := a.watching[snapshotID]
+	delete(a.watching, snapshotID)
+	if ok {
+		a.settled[snapshotID] = state
+		a.made.Settled[snapshotID] = state
+		a.dirty = true
+		a.out.Settled = append(a.out.Settled, Settled{VolumeID: a.job.Plan.Volumes[i].VolumeID, SnapshotID: snapshotID, State: state})
+	}
+	a.mu.Unlock()
+	if ok && state == fleet.StateCompleted {
+		v := a.job.Plan.Volumes[i]
+		a.prune(ctx, v.VolumeID, v.Displaced, func() {})
+	}
+}
