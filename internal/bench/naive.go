@@ -77,8 +77,8 @@ func naiveInstance(ctx context.Context, c NaiveEC2, keys fleet.Keys, inst fleet.
 	}
 	for _, v := range vols.Volumes {
 		res.Volumes++
-		vol := fleet.Volume{ID: aws.ToString(v.VolumeId), InstanceID: inst.ID, Tags: tags(v.Tags)}
-		mv, managed := fleet.Manage(keys, vol, &inst)
+		vol := fleet.Volume{ID: aws.ToString(v.VolumeId), Tags: tags(v.Tags)}
+		mv, managed := fleet.Manage(keys, vol, []fleet.Instance{inst})
 		if !managed || mv.Problem != "" {
 			continue
 		}
@@ -98,16 +98,17 @@ func naiveInstance(ctx context.Context, c NaiveEC2, keys fleet.Keys, inst fleet.
 			}
 			list = append(list, sn)
 		}
-		plan := fleet.PlanVolume(mv, list, run, runTag, interval)
+		sched := fleet.Schedule{Run: run, Interval: interval}
+		plan := fleet.PlanVolume(mv, list, sched)
 		if plan.Create {
-			out, err := c.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(vol.ID), Description: aws.String(fleet.SnapshotDescription(keys.Prefix, mv, run))})
+			out, err := c.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(vol.ID), Description: aws.String(fleet.SnapshotDescription(keys.Prefix, mv, sched))})
 			if err != nil {
 				res.Failed++
 				continue
 			}
 			_, err = c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{aws.ToString(out.SnapshotId)}, Tags: []types.Tag{
 				{Key: aws.String(keys.Tool), Value: aws.String(keys.Prefix)},
-				{Key: aws.String("Name"), Value: aws.String(fleet.SnapshotName(mv, run))},
+				{Key: aws.String("Name"), Value: aws.String(fleet.SnapshotName(mv, sched))},
 				{Key: aws.String(keys.Run), Value: aws.String(runTag)},
 			}})
 			if err != nil {
@@ -116,7 +117,8 @@ func naiveInstance(ctx context.Context, c NaiveEC2, keys fleet.Keys, inst fleet.
 			}
 			res.Created++
 		}
-		for _, id := range plan.Delete {
+		// aws-snapper deleted at once what the new snapshot displaces.
+		for _, id := range append(plan.Delete, plan.Displaced...) {
 			if _, err := c.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(id)}); err != nil {
 				res.Failed++
 				continue

@@ -140,7 +140,7 @@ func Run(ctx context.Context, w io.Writer) error {
 		_ = json.Unmarshal([]byte(res.Output), &failed)
 		rep = failed.Report
 	}
-	fmt.Fprintf(w, "\n==> the report (as sent to SNS, subject %q)\n\n%s\n", report.Subject(rep.ScheduleName), report.Text(rep, report.MaxMessageBytes))
+	fmt.Fprintf(w, "\n==> the report (as sent to SNS, subject %q)\n\n%s\n", report.Subject(rep.ScheduleName, rep.Status()), report.Text(rep, report.MaxMessageBytes))
 
 	fmt.Fprintln(w, "==> what changed")
 	for _, r := range Regions {

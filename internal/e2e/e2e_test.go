@@ -489,9 +489,10 @@ func TestSecondDeliveryAtTheSameTimeMakesNoDuplicate(t *testing.T) {
 	}
 	stoodDown := 0
 	for _, r := range reports {
-		if r.DuplicateOf != "" {
+		if r.AllStoodDown() {
 			stoodDown++
 			assert.Zero(t, r.Totals.Created)
+			assert.Contains(t, report.Text(r, report.MaxMessageBytes), "stood down (handled by")
 		}
 	}
 	assert.Equal(t, 1, stoodDown, "one execution stood down")

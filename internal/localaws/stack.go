@@ -156,6 +156,7 @@ func Up(ctx context.Context, opts Options) (_ *Env, err error) {
 		}
 		deps.EC2 = func(region string) steps.EC2 { return sim.Region(region) }
 		deps.Now = sim.Clock.Now
+		deps.Sleep = sim.Clock.Sleep
 		deps.TimeScale = scale
 		deps.Limits = func() region.Limits { return region.Limits{} }
 		if opts.EC2Limits > 0 {

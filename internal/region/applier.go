@@ -115,7 +115,7 @@ func (a *applier) run(ctx context.Context) int {
 			}
 		}()
 	}
-	next, lastCheck := a.job.From, a.w.now()
+	next, lastCheck := a.job.From, time.Time{}
 	for ; next < len(plan.Volumes); next++ {
 		v := plan.Volumes[next]
 		if !v.Create && len(v.Delete) == 0 && a.watchable(v) == "" {
@@ -124,13 +124,18 @@ func (a *applier) run(ctx context.Context) int {
 		// The slot first: waiting for one may take a while, and the clock
 		// is read after it.
 		slots <- struct{}{}
-		if next > a.job.From && a.w.stop(ctx, a.job.StopAt) {
-			<-slots
-			break
-		}
-		if a.w.now().Sub(lastCheck) >= a.w.watchEvery() {
-			a.checkWatched(ctx)
-			lastCheck = a.w.now()
+		if next > a.job.From {
+			now := a.w.now()
+			if a.w.stop(ctx, now, a.job.StopAt) {
+				<-slots
+				break
+			}
+			if lastCheck.IsZero() {
+				lastCheck = now
+			} else if now.Sub(lastCheck) >= a.w.watchEvery() {
+				a.checkWatched(ctx)
+				lastCheck = now
+			}
 		}
 		handling.Add(1)
 		volumes <- next

@@ -187,8 +187,8 @@ func (w Worker) window() int {
 
 // stop tells whether to hand out no more volumes. The first volume of an
 // invocation is always handed out, so a loop of invocations cannot stall.
-func (w Worker) stop(ctx context.Context, stopAt time.Time) bool {
-	return ctx.Err() != nil || (!stopAt.IsZero() && !w.now().Before(stopAt))
+func (w Worker) stop(ctx context.Context, now, stopAt time.Time) bool {
+	return ctx.Err() != nil || (!stopAt.IsZero() && !now.Before(stopAt))
 }
 
 func drain(l *rate.Limiter) {

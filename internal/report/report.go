@@ -23,6 +23,14 @@ type Counts struct {
 	VolumesManaged   int `json:"volumes_managed"`
 	Created          int `json:"snapshots_created"`
 	AlreadyDone      int `json:"already_done,omitempty"`
+	// NotMade counts due snapshots that could not be made: a create that
+	// failed after retries, or a new snapshot seen in error.
+	NotMade int `json:"snapshots_not_made"`
+	// Waiting counts snapshots displaced by a new one that was still
+	// pending when the pair's work ended: the next run deletes them.
+	Waiting int `json:"displaced_waiting,omitempty"`
+	// Blocked counts due volumes whose previous snapshot is still pending.
+	Blocked int `json:"blocked_by_pending,omitempty"`
 	Deleted          int `json:"snapshots_deleted"`
 	SkippedInUse     int `json:"skipped_in_use"`
 	Problems         int `json:"problem_volumes"`
@@ -34,6 +42,9 @@ func (c *Counts) add(o Counts) {
 	c.VolumesManaged += o.VolumesManaged
 	c.Created += o.Created
 	c.AlreadyDone += o.AlreadyDone
+	c.NotMade += o.NotMade
+	c.Waiting += o.Waiting
+	c.Blocked += o.Blocked
 	c.Deleted += o.Deleted
 	c.SkippedInUse += o.SkippedInUse
 	c.Problems += o.Problems
@@ -46,6 +57,11 @@ type Region struct {
 	Counts
 	// Failed names the error that stopped the region, if one did.
 	Failed string `json:"failed,omitempty"`
+	// StoodDown names the execution that holds this pair's run (SPEC 4):
+	// this execution left the pair to it. Not a warning.
+	StoodDown string `json:"stood_down,omitempty"`
+	// NotMadeList says which due snapshots were not made and why.
+	NotMadeList []string `json:"not_made,omitempty"`
 	// DeleteCeiling is set when pruning stopped at the deletion ceiling.
 	DeleteCeiling bool      `json:"delete_ceiling,omitempty"`
 	Problems      []Problem `json:"problems,omitempty"`
@@ -64,16 +80,17 @@ type Report struct {
 	DryRun        bool      `json:"dry_run"`
 	Failed        bool      `json:"failed"`
 	FailedRegions []string  `json:"failed_regions,omitempty"`
+	// Warnings counts what needs a look but did not fail the run: failed
+	// deletes, in-use skips, problem volumes, ceiling stops, notes.
+	Warnings int `json:"warnings"`
 	Totals        Counts    `json:"totals"`
 	Regions       []Region  `json:"regions"`
 	// FullReport is where the uncut report is kept, when lists were cut.
 	FullReport string `json:"full_report,omitempty"`
-	// DuplicateOf is set when this execution was a second delivery of the
-	// same run time and left the work to that execution.
-	DuplicateOf string `json:"duplicate_of,omitempty"`
 }
 
-// Build sums the regions and marks the run failed if any region failed.
+// Build sums the regions and marks the run failed if any region failed or
+// any due snapshot was not made (SPEC 6).
 func Build(r Report, regions []Region) Report {
 	sort.Slice(regions, func(i, j int) bool { return regions[i].Region < regions[j].Region })
 	r.Regions = regions
@@ -85,12 +102,51 @@ func Build(r Report, regions []Region) Report {
 			r.FailedRegions = append(r.FailedRegions, reg.Region)
 		}
 	}
-	r.Failed = len(r.FailedRegions) > 0
+	r.Warnings = r.Totals.Errors + r.Totals.SkippedInUse + r.Totals.Problems
+	r.Failed = len(r.FailedRegions) > 0 || r.Totals.NotMade > 0
 	return r
 }
 
+// AllStoodDown tells whether every pair was left to another execution:
+// such an execution publishes nothing (the holder reports).
+func (r Report) AllStoodDown() bool {
+	for _, reg := range r.Regions {
+		if reg.StoodDown == "" {
+			return false
+		}
+	}
+	return len(r.Regions) > 0
+}
+
+// Status is the run's outcome in SPEC 6's words: FAILED with the non-zero
+// parts, else the number of warnings, else empty.
+func (r Report) Status() string {
+	var parts []string
+	if n := len(r.FailedRegions); n > 0 {
+		parts = append(parts, plural(n, "pair", "pairs")+" failed")
+	}
+	if n := r.Totals.NotMade; n > 0 {
+		parts = append(parts, plural(n, "snapshot", "snapshots")+" not made")
+	}
+	switch {
+	case len(parts) > 0:
+		return "FAILED (" + strings.Join(parts, ", ") + ")"
+	case r.Warnings > 0:
+		return plural(r.Warnings, "warning", "warnings")
+	}
+	return ""
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 // Subject is the SNS subject: ASCII, no line breaks, under 100 characters.
-func Subject(scheduleName string) string {
+// Only the schedule name is cut to fit, never the status.
+func Subject(scheduleName, status string) string {
 	const base = "AWS Snapshot Report"
 	var b strings.Builder
 	for _, r := range scheduleName {
@@ -99,14 +155,18 @@ func Subject(scheduleName string) string {
 		}
 	}
 	name := strings.TrimSpace(b.String())
+	tail := ""
+	if status != "" {
+		tail = " - " + status
+	}
 	if name == "" {
-		return base
+		return base + tail
 	}
-	s := base + " - " + name
-	if len(s) > 99 {
-		s = s[:96] + "..."
+	room := 99 - len(base) - len(" - ") - len(tail)
+	if len(name) > room {
+		name = name[:max(room-3, 0)] + "..."
 	}
-	return s
+	return base + " - " + name + tail
 }
 
 // MaxMessageBytes keeps the SNS message under its 256 KiB limit with room
@@ -122,6 +182,7 @@ func Cut(r Report, n int) Report {
 		reg.Problems = cutList(reg.Problems, n)
 		reg.InUse = cutList(reg.InUse, n)
 		reg.Errors = cutList(reg.Errors, n)
+		reg.NotMadeList = cutList(reg.NotMadeList, n)
 		out.Regions[i] = reg
 	}
 	return out
@@ -149,14 +210,16 @@ func render(r Report, n int) string {
 	var b strings.Builder
 	status := "SUCCEEDED"
 	if r.Failed {
-		status = "FAILED in " + strings.Join(r.FailedRegions, ", ")
+		status = r.Status()
+		if len(r.FailedRegions) > 0 {
+			status += " in " + strings.Join(r.FailedRegions, ", ")
+		}
+	} else if r.Warnings > 0 {
+		status += " with " + r.Status()
 	}
 	fmt.Fprintf(&b, "Snapshot report for schedule %q (tag prefix %q)\n", r.ScheduleName, r.TagPrefix)
 	if r.DryRun {
 		b.WriteString("DRY RUN: nothing was created or deleted; the figures are what a real run would do.\n")
-	}
-	if r.DuplicateOf != "" {
-		fmt.Fprintf(&b, "SECOND DELIVERY: execution %s is handling this run time; this one changed nothing.\n", r.DuplicateOf)
 	}
 	fmt.Fprintf(&b, "Status: %s\nRun time: %s\nStarted: %s\nEnded: %s\nExecution: %s\n",
 		status, r.RunTime.UTC().Format(time.RFC3339), r.Start.UTC().Format(time.RFC3339), r.End.UTC().Format(time.RFC3339), r.Execution)
@@ -170,7 +233,12 @@ func render(r Report, n int) string {
 		if reg.Failed != "" {
 			fmt.Fprintf(&b, "  FAILED: %s\n", reg.Failed)
 		}
+		if reg.StoodDown != "" {
+			fmt.Fprintf(&b, "  stood down (handled by %s)\n", reg.StoodDown)
+			continue
+		}
 		writeCounts(&b, reg.Counts)
+		writeList(&b, "NOT MADE", reg.NotMadeList, reg.Counts.NotMade, n, func(s string) string { return s })
 		writeList(&b, "Problem volumes", reg.Problems, reg.Counts.Problems, n, func(p Problem) string { return p.VolumeID + ": " + p.Reason })
 		writeList(&b, "Skipped (snapshot in use)", reg.InUse, reg.SkippedInUse, n, func(s string) string { return s })
 		writeList(&b, "Errors", reg.Errors, reg.Counts.Errors, n, func(s string) string { return s })
@@ -183,8 +251,17 @@ func writeCounts(b *strings.Builder, c Counts) {
 	if c.AlreadyDone > 0 {
 		fmt.Fprintf(b, "  already snapshotted for this run time: %d\n", c.AlreadyDone)
 	}
+	if c.NotMade > 0 {
+		fmt.Fprintf(b, "  snapshots NOT made: %d\n", c.NotMade)
+	}
 	fmt.Fprintf(b, "  snapshots deleted: %d\n  skipped (in use): %d\n  problem volumes: %d\n  errors: %d\n",
 		c.Deleted, c.SkippedInUse, c.Problems, c.Errors)
+	if c.Waiting > 0 {
+		fmt.Fprintf(b, "  displaced, waiting for the new snapshot to complete (the next run deletes them): %d\n", c.Waiting)
+	}
+	if c.Blocked > 0 {
+		fmt.Fprintf(b, "  due but waiting for a pending snapshot: %d\n", c.Blocked)
+	}
 }
 
 // writeList prints up to n items; total is how many there really are (the

@@ -12,19 +12,54 @@ import (
 )
 
 func TestSubject(t *testing.T) {
-	tests := []struct{ name, schedule, want string }{
-		{"no name", "", "AWS Snapshot Report"},
-		{"with name", "nightly", "AWS Snapshot Report - nightly"},
-		{"line breaks and non-ASCII dropped", "night\nly é", "AWS Snapshot Report - nightly"},
-		{"long name cut under 100", strings.Repeat("x", 200), "AWS Snapshot Report - " + strings.Repeat("x", 74) + "..."},
+	tests := []struct{ name, schedule, status, want string }{
+		{"no name", "", "", "AWS Snapshot Report"},
+		{"with name", "nightly", "", "AWS Snapshot Report - nightly"},
+		{"line breaks and non-ASCII dropped", "night\nly é", "", "AWS Snapshot Report - nightly"},
+		{"long name cut under 100", strings.Repeat("x", 200), "", "AWS Snapshot Report - " + strings.Repeat("x", 74) + "..."},
+		{"failed", "nightly", "FAILED (1 snapshot not made)", "AWS Snapshot Report - nightly - FAILED (1 snapshot not made)"},
+		{"the status is never cut, only the name", strings.Repeat("x", 200), "FAILED (3 pairs failed, 12 snapshots not made)",
+			"AWS Snapshot Report - " + strings.Repeat("x", 25) + "... - FAILED (3 pairs failed, 12 snapshots not made)"},
+		{"warnings without a name", "", "2 warnings", "AWS Snapshot Report - 2 warnings"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Subject(tc.schedule)
+			got := Subject(tc.schedule, tc.status)
 			assert.Equal(t, tc.want, got)
 			assert.Less(t, len(got), 100)
 		})
 	}
+}
+
+func TestStatus(t *testing.T) {
+	tests := []struct {
+		name    string
+		regions []Region
+		failed  bool
+		want    string
+	}{
+		{"clean", []Region{{Region: "a", Counts: Counts{Created: 3}}}, false, ""},
+		{"a refused create fails the run", []Region{{Region: "a", Counts: Counts{Created: 3, NotMade: 1}}}, true, "FAILED (1 snapshot not made)"},
+		{"a failed pair and snapshots not made", []Region{{Region: "a", Failed: "x"}, {Region: "b", Counts: Counts{NotMade: 2}}}, true, "FAILED (1 pair failed, 2 snapshots not made)"},
+		{"a failed delete is a warning", []Region{{Region: "a", Counts: Counts{Errors: 1, SkippedInUse: 1}}}, false, "2 warnings"},
+		{"problem volumes are warnings", []Region{{Region: "a", Counts: Counts{Problems: 1}}}, false, "1 warning"},
+		{"a stood-down pair is not a warning", []Region{{Region: "a", StoodDown: "exec-1"}}, false, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Build(Report{}, tc.regions)
+			assert.Equal(t, tc.failed, r.Failed)
+			assert.Equal(t, tc.want, r.Status())
+		})
+	}
+}
+
+func TestAllStoodDown(t *testing.T) {
+	assert.True(t, Build(Report{}, []Region{{Region: "a", StoodDown: "e"}, {Region: "b", StoodDown: "e"}}).AllStoodDown())
+	assert.False(t, Build(Report{}, []Region{{Region: "a", StoodDown: "e"}, {Region: "b"}}).AllStoodDown())
+	assert.False(t, Build(Report{}, nil).AllStoodDown())
+	text := Text(Build(Report{}, []Region{{Region: "a", StoodDown: "exec-7"}}), MaxMessageBytes)
+	assert.Contains(t, text, "stood down (handled by exec-7)")
 }
 
 func TestBuildSumsAndMarksFailure(t *testing.T) {
@@ -38,7 +73,7 @@ func TestBuildSumsAndMarksFailure(t *testing.T) {
 	assert.Equal(t, Counts{InstancesManaged: 2, VolumesManaged: 4, Created: 3, Deleted: 1, Problems: 1}, r.Totals)
 	assert.Equal(t, "ap-south-1", r.Regions[0].Region, "regions sorted")
 	text := Text(r, MaxMessageBytes)
-	assert.Contains(t, text, "FAILED in eu-west-1")
+	assert.Contains(t, text, "FAILED (1 pair failed) in eu-west-1")
 	assert.Contains(t, text, "FAILED: TransientError: describe volumes: RequestLimitExceeded")
 }
 

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -30,11 +29,6 @@ var _ S3 = (*s3.Client)(nil)
 type Store struct {
 	Client S3
 	Bucket string
-}
-
-// Key names a record of one execution; region may be empty for run-wide ones.
-func Key(execution, region, name string) string {
-	return path.Join("runs", execution, region, name)
 }
 
 // Put writes v as JSON.
@@ -70,6 +64,50 @@ func (s Store) Get(ctx context.Context, key string, v any) error {
 		return fmt.Errorf("decode s3://%s/%s: %w", s.Bucket, key, err)
 	}
 	return nil
+}
+
+// GetETag reads the JSON record at key into v and returns its ETag, for a
+// Replace that must not overwrite a newer write.
+func (s Store) GetETag(ctx context.Context, key string, v any) (string, error) {
+	out, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
+	if err != nil {
+		return "", fmt.Errorf("read s3://%s/%s: %w", s.Bucket, key, err)
+	}
+	defer out.Body.Close()
+	body, err := io.ReadAll(out.Body)
+	if err != nil {
+		return "", fmt.Errorf("read s3://%s/%s: %w", s.Bucket, key, err)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return "", fmt.Errorf("decode s3://%s/%s: %w", s.Bucket, key, err)
+	}
+	return aws.ToString(out.ETag), nil
+}
+
+// Replace writes v at key only if the object there still has etag (a
+// conditional write): of several writers that read the same version, one
+// wins. replaced is false when another writer got there first, or when S3
+// answered a racing write with 409 (look again and retry).
+func (s Store) Replace(ctx context.Context, key string, v any, etag string) (replaced bool, err error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return false, err
+	}
+	_, err = s.Client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:      aws.String(s.Bucket),
+		Key:         aws.String(key),
+		Body:        bytes.NewReader(body),
+		ContentType: aws.String("application/json"),
+		IfMatch:     aws.String(etag),
+	})
+	var api smithy.APIError
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &api) && (api.ErrorCode() == "PreconditionFailed" || api.ErrorCode() == "ConditionalRequestConflict" || api.ErrorCode() == "NoSuchKey"):
+		return false, nil
+	}
+	return false, fmt.Errorf("replace s3://%s/%s: %w", s.Bucket, key, err)
 }
 
 // Create writes v at key only if nothing is there yet (a conditional

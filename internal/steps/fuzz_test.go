@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"sort"
+	"strings"
 	"io"
 	"sync"
 	"testing"
@@ -13,11 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/snapper/snapper/internal/errkind"
 	"github.com/snapper/snapper/internal/region"
@@ -62,23 +64,35 @@ func FuzzPlanHandler(f *testing.F) {
 	})
 }
 
-// memS3 is an in-memory bucket with S3's conditional create.
+// memS3 is an in-memory bucket with S3's conditional writes (If-None-Match
+// and If-Match on the ETag).
 type memS3 struct {
-	mu      sync.Mutex
-	objects map[string][]byte
+	mu       sync.Mutex
+	objects  map[string][]byte
+	versions map[string]int
 }
 
 func (m *memS3) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.versions == nil {
+		m.versions = map[string]int{}
+	}
 	key := aws.ToString(in.Key)
-	if _, ok := m.objects[key]; ok && aws.ToString(in.IfNoneMatch) == "*" {
+	_, exists := m.objects[key]
+	if exists && aws.ToString(in.IfNoneMatch) == "*" {
+		return nil, &smithy.GenericAPIError{Code: "PreconditionFailed"}
+	}
+	if in.IfMatch != nil && (!exists || aws.ToString(in.IfMatch) != m.etag(key)) {
 		return nil, &smithy.GenericAPIError{Code: "PreconditionFailed"}
 	}
 	body, _ := io.ReadAll(in.Body)
 	m.objects[key] = body
-	return &s3.PutObjectOutput{}, nil
+	m.versions[key]++
+	return &s3.PutObjectOutput{ETag: aws.String(m.etag(key))}, nil
 }
+
+func (m *memS3) etag(key string) string { return fmt.Sprintf(`"v%d"`, m.versions[key]) }
 
 func (m *memS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
 	m.mu.Lock()
@@ -87,47 +101,49 @@ func (m *memS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s
 	if !ok {
 		return nil, &smithy.GenericAPIError{Code: "NoSuchKey"}
 	}
-	return &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(body))}, nil
+	return &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(body)), ETag: aws.String(m.etag(aws.ToString(in.Key)))}, nil
 }
 
-func (m *memS3) ListObjectsV2(context.Context, *s3.ListObjectsV2Input, ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
-	return &s3.ListObjectsV2Output{}, nil
+func (m *memS3) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var keys []string
+	for k := range m.objects {
+		if strings.HasPrefix(k, aws.ToString(in.Prefix)) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	out := &s3.ListObjectsV2Output{}
+	for _, k := range keys {
+		out.Contents = append(out.Contents, s3types.Object{Key: aws.String(k)})
+	}
+	return out, nil
 }
 
-// TestSecondDeliveryWhileTheFirstRunsDoesNothing: two executions for the
-// same run time; while the first runs, the second plans no region.
-func TestSecondDeliveryWhileTheFirstRunsDoesNothing(t *testing.T) {
-	status := sfntypes.ExecutionStatusRunning
-	deps := Deps{EC2: func(string) EC2 { return regionsOnly{} }, Region: "eu-west-1", SNSArn: "arn:aws:sns:eu-west-1:123456789012:t",
-		Store: runstore.Store{Client: &memS3{objects: map[string][]byte{}}, Bucket: "b"},
-		SFN:   fakeSFN{status: &status}}
-	in := json.RawMessage(`{"time":"2026-11-25T03:00:00Z"}`)
-	first, err := deps.Plan(context.Background(), PlanEvent{Input: in, Execution: "first", ExecutionArn: "arn:first", StartTime: "2026-11-25T03:00:01Z"})
-	require.NoError(t, err)
-	assert.Equal(t, []string{"eu-west-1"}, first.Regions)
-	assert.Empty(t, first.Run.DuplicateOf)
-
-	again, err := deps.Plan(context.Background(), PlanEvent{Input: in, Execution: "first", ExecutionArn: "arn:first", StartTime: "2026-11-25T03:00:01Z"})
-	require.NoError(t, err)
-	assert.Equal(t, first.Regions, again.Regions, "a retried Plan of the same execution keeps its lease")
-
-	second, err := deps.Plan(context.Background(), PlanEvent{Input: in, Execution: "second", ExecutionArn: "arn:second", StartTime: "2026-11-25T03:00:02Z"})
-	require.NoError(t, err)
-	assert.Empty(t, second.Regions)
-	assert.Equal(t, "first", second.Run.DuplicateOf)
-
-	status = sfntypes.ExecutionStatusFailed
-	rerun, err := deps.Plan(context.Background(), PlanEvent{Input: in, Execution: "rerun", ExecutionArn: "arn:rerun", StartTime: "2026-11-25T05:00:00Z"})
-	require.NoError(t, err)
-	assert.Equal(t, []string{"eu-west-1"}, rerun.Regions, "a re-run after the first ended goes ahead")
-
-	dry, err := deps.Plan(context.Background(), PlanEvent{Input: json.RawMessage(`{"time":"2026-11-25T03:00:00Z","dry_run":true}`), Execution: "dry", ExecutionArn: "arn:dry", StartTime: "2026-11-25T05:00:00Z"})
-	require.NoError(t, err)
-	assert.NotEmpty(t, dry.Regions, "a dry run takes no lease")
+// fakeSFN answers DescribeExecution from a table; an execution not in it
+// is RUNNING.
+type fakeSFN struct {
+	mu     *sync.Mutex
+	status map[string]sfntypes.ExecutionStatus
 }
 
-type fakeSFN struct{ status *sfntypes.ExecutionStatus }
+func newFakeSFN() fakeSFN {
+	return fakeSFN{mu: &sync.Mutex{}, status: map[string]sfntypes.ExecutionStatus{}}
+}
 
-func (f fakeSFN) DescribeExecution(context.Context, *sfn.DescribeExecutionInput, ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error) {
-	return &sfn.DescribeExecutionOutput{Status: *f.status}, nil
+func (f fakeSFN) set(arn string, s sfntypes.ExecutionStatus) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.status[arn] = s
+}
+
+func (f fakeSFN) DescribeExecution(_ context.Context, in *sfn.DescribeExecutionInput, _ ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s, ok := f.status[aws.ToString(in.ExecutionArn)]
+	if !ok {
+		s = sfntypes.ExecutionStatusRunning
+	}
+	return &sfn.DescribeExecutionOutput{Status: s}, nil
 }

@@ -3,17 +3,11 @@ package steps
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/url"
-	"path"
+	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
-	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/snapper/snapper/internal/errkind"
-	"github.com/snapper/snapper/internal/fleet"
 	"github.com/snapper/snapper/internal/input"
 	"github.com/snapper/snapper/internal/region"
 )
@@ -38,6 +32,7 @@ func (d Deps) Plan(ctx context.Context, ev PlanEvent) (PlanOutput, error) {
 	run := Run{
 		Prefix: cfg.Prefix, Interval: cfg.Interval, DryRun: cfg.DryRun, Time: cfg.Time,
 		Start: start.UTC(), Execution: ev.Execution, ScheduleName: cfg.ScheduleName, SNSArn: cfg.SNSArn,
+		Timezone: cfg.Timezone, ExecutionArn: ev.ExecutionArn, Account: accountOf(ev.ExecutionArn),
 	}
 	if run.Time.IsZero() {
 		run.Time = start.UTC().Truncate(time.Second)
@@ -50,69 +45,17 @@ func (d Deps) Plan(ctx context.Context, ev PlanEvent) (PlanOutput, error) {
 	case err != nil:
 		return PlanOutput{}, &errkind.TransientError{Step: "plan", Err: err}
 	}
-	if !run.DryRun {
-		holder, err := d.lease(ctx, run, ev.ExecutionArn)
-		if err != nil {
-			return PlanOutput{}, &errkind.TransientError{Step: "plan", Err: err}
-		}
-		if holder != "" {
-			run.DuplicateOf = holder
-			d.log(run, "", "plan").Warn("second delivery of this run time: doing nothing", "handled_by", holder, "run_time", run.Time)
-			return PlanOutput{Run: run, Regions: []string{}}, nil
-		}
-	}
 	d.log(run, "", "plan").Info("planned", "regions", regions, "run_time", run.Time, "dry_run", run.DryRun)
 	return PlanOutput{Run: run, Regions: regions}, nil
 }
 
-// lease is the record that one execution handles one run time of one
-// prefix. EventBridge Scheduler delivers at least once, so two executions
-// for the same scheduled time may run at once; without it both would find
-// no snapshot of the run yet and both would create one.
-type lease struct {
-	Execution    string `json:"execution"`
-	ExecutionArn string `json:"execution_arn"`
-}
-
-// lease takes the run time's lease, or returns the name of the execution
-// that holds it and is still running. A holder that has finished hands
-// the lease over: a re-run of the same input goes ahead, and finds the
-// snapshots the holder made by their P_run tag.
-func (d Deps) lease(ctx context.Context, run Run, arn string) (string, error) {
-	key := path.Join("locks", url.PathEscape(run.Prefix), fleet.RunTag(run.Time)+".json")
-	me := lease{Execution: run.Execution, ExecutionArn: arn}
-	created, err := d.Store.Create(ctx, key, me)
-	if err != nil || created {
-		return "", err
+// accountOf is the account in an execution ARN
+// (arn:<partition>:states:<region>:<account>:execution:<machine>:<name>);
+// the pair's lease and journal are kept per account.
+func accountOf(executionArn string) string {
+	parts := strings.Split(executionArn, ":")
+	if len(parts) > 4 && parts[4] != "" {
+		return parts[4]
 	}
-	var holder lease
-	if err := d.Store.Get(ctx, key, &holder); err != nil {
-		return "", err
-	}
-	if holder.Execution == run.Execution {
-		return "", nil // this execution's Plan step, retried
-	}
-	running, err := d.running(ctx, holder.ExecutionArn)
-	if err != nil {
-		return "", err
-	}
-	if running {
-		return holder.Execution, nil
-	}
-	return "", d.Store.Put(ctx, key, me)
-}
-
-func (d Deps) running(ctx context.Context, arn string) (bool, error) {
-	if d.SFN == nil || arn == "" {
-		return false, nil
-	}
-	out, err := d.SFN.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
-	var gone *sfntypes.ExecutionDoesNotExist
-	switch {
-	case errors.As(err, &gone):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("describe execution %s: %w", arn, err)
-	}
-	return out.Status == sfntypes.ExecutionStatusRunning, nil
+	return "self"
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/snapper/snapper/internal/errkind"
+	"github.com/snapper/snapper/internal/fleet"
 	"github.com/snapper/snapper/internal/region"
 	"github.com/snapper/snapper/internal/report"
 	"github.com/snapper/snapper/internal/runstore"
@@ -20,14 +21,28 @@ const (
 	planRecord    = "plan.json"
 	summaryRecord = "summary.json"
 	applyParts    = "apply-"
-	attemptMarks  = "attempt-"
 )
 
 func partName(kind string, from int) string { return fmt.Sprintf("%s%07d.json", kind, from) }
 
-// Discover lists and plans one region and records the plan.
+// Discover takes the pair's lease, then lists and plans the region and
+// records the plan. A pair that another running execution holds is left
+// to it: its summary says so and the pair is done.
 func (d Deps) Discover(ctx context.Context, t RegionTask) (RegionTask, error) {
 	log := d.log(t.Run, t.Region, "discover")
+	holder, err := d.takeLease(ctx, t)
+	if err != nil {
+		return t, failure("discover", err)
+	}
+	if holder != "" {
+		log.Info("stood down: another execution holds this pair", "handled_by", holder)
+		summary := report.Region{Region: t.Region, StoodDown: holder}
+		if err := d.Store.Put(ctx, runstore.Key(t.Run.Execution, t.Region, summaryRecord), summary); err != nil {
+			return t, failure("discover", err)
+		}
+		t.StoodDown, t.Done = holder, true
+		return t, nil
+	}
 	plan, err := region.Discover(ctx, d.EC2(t.Region), d.limits(), t.Region, t.Run.params())
 	if err != nil {
 		return t, failure("discover", err)
@@ -43,32 +58,26 @@ func (d Deps) Discover(ctx context.Context, t RegionTask) (RegionTask, error) {
 
 // Apply creates the region's due snapshots and prunes, from the cursor on,
 // until done or until the invocation's time is nearly up; when the region
-// is done it records the region's summary for the report.
+// is done it records the region's summary for the report. Every
+// invocation starts from the pair's journal, so a retry that gets less far
+// than a lost attempt, and the continuation after it, make no duplicate.
 func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 	log := d.log(t.Run, t.Region, "apply")
 	var plan region.Plan
 	if err := d.Store.Get(ctx, runstore.Key(t.Run.Execution, t.Region, planRecord), &plan); err != nil {
 		return t, failure("apply", err)
 	}
-	// A marker per attempt, made with a conditional write: finding it
-	// already there means this invocation is a retry, which must look up
-	// the snapshots its earlier attempt made.
-	marker := runstore.Key(t.Run.Execution, t.Region, partName(attemptMarks, t.Cursor))
-	first, err := d.Store.Create(ctx, marker, struct{}{})
-	if err != nil {
-		return t, failure("apply", err)
-	}
-	recheck := !first
 	ceiling := -1
 	if d.MaxDeletesPerRegion > 0 {
 		ceiling = max(d.MaxDeletesPerRegion-t.Deleted, 0)
 	}
 	worker, stopAt := d.worker(ctx, t.Region)
-	out, next, err := worker.Apply(ctx, t.Run.params(), plan, t.Cursor, stopAt, ceiling, recheck)
+	job := region.Job{Params: t.Run.params(), Plan: plan, From: t.Cursor, StopAt: stopAt, MaxDeletes: ceiling, Journal: d.journal(ctx, t)}
+	out, next, err := worker.Apply(ctx, job)
 	// What was done is recorded even when the invocation ends in an error
 	// (also past the deadline, which would lose it); a retry overwrites
-	// this part and finds its snapshots by P_run.
-	if len(out.Created)+len(out.Deleted) > 0 || err == nil {
+	// this part, and the journal keeps what it made.
+	if len(out.Created)+len(out.Deleted)+len(out.Settled) > 0 || err == nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		key := runstore.Key(t.Run.Execution, t.Region, partName(applyParts, t.Cursor))
 		if perr := d.Store.Put(rctx, key, out); perr != nil && err == nil {
@@ -80,7 +89,7 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 		return t, failure("apply", err)
 	}
 	log.Info("applied", "from", t.Cursor, "next", next, "of", len(plan.Volumes),
-		"created", len(out.Created), "deleted", len(out.Deleted), "delete_ceiling", out.DeleteCeiling)
+		"created", len(out.Created), "deleted", len(out.Deleted), "not_made", out.NotMade(), "delete_ceiling", out.DeleteCeiling)
 	for _, del := range out.Deleted {
 		if del.Error == "" && !del.InUse {
 			t.Deleted++
@@ -105,6 +114,7 @@ func Summarize(plan region.Plan, parts []region.Outcomes, ceiling int) report.Re
 	r := report.Region{Region: plan.Region}
 	r.InstancesManaged = plan.InstancesManaged
 	r.VolumesManaged = len(plan.Volumes)
+	future := 0
 	for _, v := range plan.Volumes {
 		if v.Problem != "" {
 			r.Problems = append(r.Problems, report.Problem{VolumeID: v.VolumeID, Reason: v.Problem})
@@ -112,7 +122,25 @@ func Summarize(plan region.Plan, parts []region.Outcomes, ceiling int) report.Re
 		if v.Done {
 			r.AlreadyDone++
 		}
+		if v.Blocked {
+			r.Blocked++
+		}
+		future += v.Future
 	}
+	if future > 0 {
+		r.Errors = append(r.Errors, fmt.Sprintf("%d tool snapshots carry a run time later than this run's: the due rule ignores them (a drill with a future time?)", future))
+	}
+	newSnapshots := summarizeParts(&r, parts, ceiling)
+	r.Waiting = waiting(plan, parts, newSnapshots)
+	r.Counts.Problems, r.SkippedInUse, r.Counts.Errors = len(r.Problems), len(r.InUse), len(r.Errors)
+	r.Counts.NotMade = len(r.NotMadeList)
+	return r
+}
+
+// summarizeParts adds the outcomes to r and returns each volume's new
+// snapshot of this run.
+func summarizeParts(r *report.Region, parts []region.Outcomes, ceiling int) map[string]string {
+	made := map[string]string{}
 	for _, part := range parts {
 		if part.DeleteCeiling && !r.DeleteCeiling {
 			r.DeleteCeiling = true
@@ -120,9 +148,16 @@ func Summarize(plan region.Plan, parts []region.Outcomes, ceiling int) report.Re
 		}
 		for _, c := range part.Created {
 			if c.Error != "" {
-				r.Errors = append(r.Errors, fmt.Sprintf("create snapshot of %s: %s", c.VolumeID, c.Error))
-			} else {
-				r.Created++
+				r.NotMadeList = append(r.NotMadeList, fmt.Sprintf("create snapshot of %s: %s", c.VolumeID, c.Error))
+				continue
+			}
+			r.Created++
+			made[c.VolumeID] = c.SnapshotID
+		}
+		for _, s := range part.Settled {
+			if s.State == fleet.StateError {
+				r.Created--
+				r.NotMadeList = append(r.NotMadeList, fmt.Sprintf("snapshot %s of %s ended in state error", s.SnapshotID, s.VolumeID))
 			}
 		}
 		for _, del := range part.Deleted {
@@ -136,8 +171,33 @@ func Summarize(plan region.Plan, parts []region.Outcomes, ceiling int) report.Re
 			}
 		}
 	}
-	r.Counts.Problems, r.SkippedInUse, r.Counts.Errors = len(r.Problems), len(r.InUse), len(r.Errors)
-	return r
+	return made
+}
+
+// waiting counts displaced snapshots whose new snapshot had not completed
+// when the pair's work ended: the next run decides them.
+func waiting(plan region.Plan, parts []region.Outcomes, made map[string]string) int {
+	settled := map[string]bool{}
+	dry := false
+	for _, part := range parts {
+		for _, s := range part.Settled {
+			settled[s.SnapshotID] = true
+		}
+		for _, c := range part.Created {
+			dry = dry || c.DryRun
+		}
+	}
+	n := 0
+	for _, v := range plan.Volumes {
+		id := made[v.VolumeID]
+		if id == "" {
+			id = v.Watch
+		}
+		if len(v.Displaced) > 0 && id != "" && !settled[id] && !dry {
+			n += len(v.Displaced)
+		}
+	}
+	return n
 }
 
 // readParts reads every outcome record of a region, in cursor order. A

@@ -57,7 +57,7 @@ func (d Deps) Report(ctx context.Context, ev ReportEvent) (ReportOutput, error) 
 	}
 	full := report.Build(report.Report{
 		ScheduleName: ev.Run.ScheduleName, TagPrefix: ev.Run.Prefix, Execution: ev.Run.Execution,
-		RunTime: ev.Run.Time, Start: ev.Run.Start, End: d.now().UTC(), DryRun: ev.Run.DryRun, DuplicateOf: ev.Run.DuplicateOf,
+		RunTime: ev.Run.Time, Start: ev.Run.Start, End: d.now().UTC(), DryRun: ev.Run.DryRun,
 	}, regions)
 	fullKey := runstore.Key(ev.Run.Execution, "", "report.json")
 	if err := d.Store.Put(ctx, fullKey, full); err != nil {
@@ -66,16 +66,19 @@ func (d Deps) Report(ctx context.Context, ev ReportEvent) (ReportOutput, error) 
 	full.FullReport = fmt.Sprintf("s3://%s/%s", d.Store.Bucket, fullKey)
 	out := ReportOutput{Report: cutForOutput(full), Failed: full.Failed}
 	if full.Failed {
-		out.Cause = fmt.Sprintf("region(s) failed: %v", full.FailedRegions)
+		out.Cause = full.Status()
+		if len(full.FailedRegions) > 0 {
+			out.Cause += fmt.Sprintf("; failed: %v", full.FailedRegions)
+		}
 	}
-	if full.DuplicateOf != "" {
-		// The execution that handles this run time sends the report.
-		log.Info("second delivery: no report sent", "handled_by", full.DuplicateOf)
+	if full.AllStoodDown() {
+		// The executions holding the pairs send the report.
+		log.Info("every pair stood down: no report sent")
 		return out, nil
 	}
 	_, err := d.SNS(input.SNSRegion(ev.Run.SNSArn)).Publish(ctx, &sns.PublishInput{
 		TopicArn: aws.String(ev.Run.SNSArn),
-		Subject:  aws.String(report.Subject(ev.Run.ScheduleName)),
+		Subject:  aws.String(report.Subject(ev.Run.ScheduleName, full.Status())),
 		Message:  aws.String(report.Text(full, report.MaxMessageBytes)),
 	})
 	if err != nil {

@@ -29,13 +29,21 @@ type Run struct {
 	Execution    string    `json:"execution"`
 	ScheduleName string    `json:"schedule_name"`
 	SNSArn       string    `json:"sns_arn"`
-	// DuplicateOf names the execution already handling this run time when
-	// this one is a second delivery of the same schedule; it then does nothing.
-	DuplicateOf string `json:"duplicate_of,omitempty"`
+	// Timezone is the IANA zone of the schedule's calendar (SPEC 2).
+	Timezone string `json:"timezone,omitempty"`
+	// ExecutionArn and Account identify who holds a pair's lease.
+	ExecutionArn string `json:"execution_arn,omitempty"`
+	Account      string `json:"account,omitempty"`
 }
 
 func (r Run) params() region.Params {
-	return region.Params{Prefix: r.Prefix, Interval: r.Interval, Run: r.Time, Execution: r.Execution, DryRun: r.DryRun}
+	p := region.Params{Prefix: r.Prefix, Interval: r.Interval, Run: r.Time, Execution: r.Execution, DryRun: r.DryRun}
+	// The plan step validated the zone; an unknown one here means an old
+	// state, which then counts in UTC as before.
+	if loc, err := time.LoadLocation(r.Timezone); err == nil && r.Timezone != "" {
+		p.Location = loc
+	}
+	return p
 }
 
 // PlanEvent is the plan step's input: the schedule input as given, and the
@@ -65,6 +73,9 @@ type RegionTask struct {
 	// Deleted counts the region's deletions so far, for the ceiling.
 	Deleted int        `json:"deleted"`
 	Error   *TaskError `json:"error,omitempty"`
+	// StoodDown names the execution that holds this pair's lease, when
+	// this one left the pair to it.
+	StoodDown string `json:"stood_down,omitempty"`
 }
 
 // TaskError is what a Catch puts in the state (ResultPath $.error).
@@ -87,8 +98,8 @@ type EC2 interface {
 
 var _ EC2 = (*ec2.Client)(nil)
 
-// SFN lists the Step Functions call the plan step makes: is the execution
-// that holds a run time's lease still running?
+// SFN lists the Step Functions call the discover step makes: is the
+// execution that holds a pair's lease still running?
 type SFN interface {
 	DescribeExecution(ctx context.Context, in *sfn.DescribeExecutionInput, optFns ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
 }
@@ -126,7 +137,9 @@ type Deps struct {
 	TimeScale float64
 	// Now is the clock for deadlines and report times (the simulator's
 	// clock in scaled runs); the run time never comes from it.
-	Now    func() time.Time
+	Now func() time.Time
+	// Sleep waits on the Now clock (nil: real time).
+	Sleep  func(ctx context.Context, d time.Duration) error
 	Logger *slog.Logger
 	// Metrics receives the report's CloudWatch Embedded Metric Format
 	// documents (the Lambda's stdout); nil writes none.
@@ -176,5 +189,5 @@ func (d Deps) stopAt(ctx context.Context) (time.Time, time.Duration) {
 
 func (d Deps) worker(ctx context.Context, regionName string) (region.Worker, time.Time) {
 	stopAt, drain := d.stopAt(ctx)
-	return region.Worker{EC2: d.EC2(regionName), Limits: d.limits(), Concurrency: max(d.Concurrency, 1), Now: d.Now, Drain: drain}, stopAt
+	return region.Worker{EC2: d.EC2(regionName), Limits: d.limits(), Concurrency: max(d.Concurrency, 1), Now: d.Now, Sleep: d.Sleep, Drain: drain}, stopAt
 }

@@ -214,7 +214,7 @@ func TestRegionStepsOnMoto(t *testing.T) {
 	assert.Equal(t, problemRoot, rep.Regions[0].Problems[0].VolumeID)
 
 	msg := receive(t, cfg, queue)
-	assert.Equal(t, "AWS Snapshot Report - Default", msg.Subject)
+	assert.Equal(t, "AWS Snapshot Report - Default - 1 warning", msg.Subject, "a problem volume is a warning")
 	assert.Contains(t, msg.Message, "snapshots created: 1")
 	assert.Contains(t, msg.Message, problemRoot+": tag autosnap=\"x\" is not a positive whole number")
 }
