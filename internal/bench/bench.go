@@ -254,8 +254,8 @@ func seedMoto(ctx context.Context, env *localaws.Env, spec Spec, regions []strin
 		}
 		seeder := demo.Seeder{EC2: client, Region: r}
 		for _, v := range vols.Volumes {
-			for range spec.OldSnapshots {
-				if _, err := seeder.Snapshot(ctx, aws.ToString(v.VolumeId), "old", demo.Tags{"snapshot_tool": "autosnap"}); err != nil {
+			for o := range spec.OldSnapshots {
+				if _, err := seeder.Snapshot(ctx, aws.ToString(v.VolumeId), "old", demo.EarlierRun("autosnap", o)); err != nil {
 					return err
 				}
 			}

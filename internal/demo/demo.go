@@ -21,10 +21,9 @@ var Regions = []string{"us-east-1", "eu-west-1"}
 // volume stands for, for the before/after listing.
 func SeedRegion(ctx context.Context, s Seeder) (map[string]string, error) {
 	legend := map[string]string{}
-	tool := Tags{"snapshot_tool": "autosnap"}
 	old := func(vol string, n int) error {
 		for i := range n {
-			if _, err := s.Snapshot(ctx, vol, fmt.Sprintf("autosnap: earlier run %d", i+1), tool); err != nil {
+			if _, err := s.Snapshot(ctx, vol, fmt.Sprintf("autosnap: earlier run %d", i+1), EarlierRun("autosnap", i)); err != nil {
 				return err
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -146,4 +147,13 @@ func (s Seeder) Inventory(ctx context.Context) ([]SnapshotInfo, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
+}
+
+// EarlierRun tags a seeded snapshot as the tool's snapshot of the run
+// daysAgo days before now. moto stamps every snapshot with the wall
+// clock, so without a run tag a seeded history would be one restore
+// point (SPEC 5 counts run times) instead of one a day.
+func EarlierRun(prefix string, daysAgo int) Tags {
+	run := time.Now().UTC().Truncate(time.Second).AddDate(0, 0, -daysAgo)
+	return Tags{"snapshot_tool": prefix, prefix + "_run": run.Format(time.RFC3339)}
 }

@@ -162,7 +162,7 @@ func seedSpecFleet(t *testing.T, region string) specFleet {
 	f.web, f.webRoot, err = s.Instance(ctx, demo.Tags{"Name": "web", "autosnap": "1", "autosnap_retain": "3"})
 	must(err)
 	for i := range 4 {
-		id, err := s.Snapshot(ctx, f.webRoot, fmt.Sprint("old ", i), tool)
+		id, err := s.Snapshot(ctx, f.webRoot, fmt.Sprint("old ", i), demo.EarlierRun("autosnap", i))
 		must(err)
 		f.webOld = append(f.webOld, id)
 	}
@@ -177,7 +177,7 @@ func seedSpecFleet(t *testing.T, region string) specFleet {
 	f.dbData, err = s.Volume(ctx, db, "/dev/sdf", demo.Tags{"autosnap_retain": "5"})
 	must(err)
 	for i := range 5 {
-		_, err := s.Snapshot(ctx, f.dbData, fmt.Sprint("old ", i), tool)
+		_, err := s.Snapshot(ctx, f.dbData, fmt.Sprint("old ", i), demo.EarlierRun("autosnap", i))
 		must(err)
 	}
 	ignoredVolInst, ignoredVolRoot, err := s.Instance(ctx, demo.Tags{"autosnap": "1", "autosnap_retain": "2"})

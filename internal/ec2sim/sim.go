@@ -10,6 +10,8 @@ package ec2sim
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +32,13 @@ type Sim struct {
 	Latency time.Duration
 	// PendingFor is how long a new snapshot stays pending.
 	PendingFor time.Duration
+	// DescribeLag is how long a snapshot made by CreateSnapshot stays
+	// invisible to DescribeSnapshots: EC2's describes are eventually
+	// consistent. Seeded snapshots are visible at once.
+	DescribeLag time.Duration
+	// FailNew, when set, is asked at CreateSnapshot: a snapshot it picks
+	// is accepted and ends in state error instead of completed.
+	FailNew func(region, volumeID string) bool
 	// BucketFactor scales EC2's refill rates; 0 turns the buckets off.
 	BucketFactor float64
 	// MaxPage, when set, caps every page below EC2's own maximum, to make
@@ -103,7 +112,9 @@ type instance struct {
 type volume struct {
 	id       string
 	instance string
-	tags     map[string]string
+	// others are further attachments (io2 Multi-Attach), in attach order.
+	others []string
+	tags   map[string]string
 	// lastCreate is when the volume's last snapshot was started, for the
 	// per-volume creation rate limit.
 	lastCreate time.Time
@@ -115,6 +126,8 @@ type snapshot struct {
 	start       time.Time
 	state       string // "" = derived from the clock
 	inUse       bool
+	fails       bool      // ends in error when its pending time is over
+	visibleAt   time.Time // describes see it from then on
 	tags        map[string]string
 }
 
@@ -158,6 +171,19 @@ func (s *Sim) AddVolume(region, instanceID string, tags map[string]string) strin
 	}
 	f.volsByInstance[instanceID][id] = true
 	return id
+}
+
+// Attach attaches a volume to a further instance (io2 Multi-Attach).
+func (s *Sim) Attach(region, volumeID, instanceID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.fleet(region)
+	v := f.volumes[volumeID]
+	v.others = append(v.others, instanceID)
+	if f.volsByInstance[instanceID] == nil {
+		f.volsByInstance[instanceID] = map[string]bool{}
+	}
+	f.volsByInstance[instanceID][volumeID] = true
 }
 
 // SnapshotSpec describes a snapshot to seed.
@@ -236,6 +262,9 @@ func (s *Sim) stateOf(sn *snapshot) string {
 	if s.Clock.Now().Before(sn.start.Add(s.PendingFor)) {
 		return "pending"
 	}
+	if sn.fails {
+		return "error"
+	}
 	return "completed"
 }
 
@@ -261,15 +290,20 @@ func apiError(code, msg string) error {
 	return &smithy.GenericAPIError{Code: code, Message: msg, Fault: smithy.FaultClient}
 }
 
-// call makes one API call through enter and the retryer.
-func call[T any](c *Client, ctx context.Context, action string, in any, fn func() (T, error)) (T, error) {
+// call makes one API call through enter and the retryer: the sim's, or
+// the one a per-call option sets, as the SDK's client does.
+func call[T any](c *Client, ctx context.Context, action string, in any, fn func() (T, error), optFns ...func(*ec2.Options)) (T, error) {
+	opts := ec2.Options{Retryer: c.sim.Retryer}
+	for _, f := range optFns {
+		f(&opts)
+	}
 	for attempt := 1; ; attempt++ {
 		var out T
 		err := c.enter(ctx, action, in)
 		if err == nil {
 			out, err = fn()
 		}
-		r := c.sim.Retryer
+		r := opts.Retryer
 		if err == nil || r == nil || !r.IsErrorRetryable(err) || attempt >= r.MaxAttempts() {
 			return out, err
 		}
@@ -380,11 +414,12 @@ func (c *Client) page(ids []string, token *string, maxResults *int32, lo, hi int
 
 func matches(filters []types.Filter, field func(name string) []string) bool {
 	for _, f := range filters {
-		have := field(aws.ToString(f.Name))
+		name := aws.ToString(f.Name)
+		have := field(name)
 		ok := false
 		for _, want := range f.Values {
 			for _, h := range have {
-				if h == want {
+				if h == want || (strings.HasPrefix(name, "tag:") && wildcard(want, h)) {
 					ok = true
 				}
 			}
@@ -394,6 +429,29 @@ func matches(filters []types.Filter, field func(name string) []string) bool {
 		}
 	}
 	return true
+}
+
+// wildcard matches a filter value as EC2 does: * is any run of
+// characters, ? exactly one, and a backslash escapes the next character.
+func wildcard(pattern, s string) bool {
+	var re strings.Builder
+	re.WriteString("^")
+	for i := 0; i < len(pattern); i++ {
+		switch c := pattern[i]; {
+		case c == '\\' && i+1 < len(pattern):
+			i++
+			re.WriteString(regexp.QuoteMeta(string(pattern[i])))
+		case c == '*':
+			re.WriteString("(?s:.*)")
+		case c == '?':
+			re.WriteString("(?s:.)")
+		default:
+			re.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	re.WriteString("$")
+	ok, _ := regexp.MatchString(re.String(), s)
+	return ok
 }
 
 func tagField(tags map[string]string, name string) ([]string, bool) {
@@ -498,7 +556,7 @@ func (c *Client) DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInp
 					return t
 				}
 				if name == "attachment.instance-id" {
-					return []string{v.instance}
+					return append([]string{v.instance}, v.others...)
 				}
 				return nil
 			}) {
@@ -515,7 +573,9 @@ func (c *Client) DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInp
 			vol := types.Volume{VolumeId: aws.String(id), Tags: ec2Tags(v.tags), State: types.VolumeStateAvailable}
 			if v.instance != "" {
 				vol.State = types.VolumeStateInUse
-				vol.Attachments = []types.VolumeAttachment{{InstanceId: aws.String(v.instance), VolumeId: aws.String(id)}}
+				for _, inst := range append([]string{v.instance}, v.others...) {
+					vol.Attachments = append(vol.Attachments, types.VolumeAttachment{InstanceId: aws.String(inst), VolumeId: aws.String(id), State: types.VolumeAttachmentStateAttached})
+				}
 			}
 			out.Volumes = append(out.Volumes, vol)
 		}
@@ -530,8 +590,17 @@ func (c *Client) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshot
 		defer c.sim.mu.Unlock()
 		f := c.sim.fleet(c.region)
 		var ids []string
+		now := c.sim.Clock.Now()
+		for _, id := range in.SnapshotIds {
+			if sn, ok := f.snapshots[id]; !ok || now.Before(sn.visibleAt) {
+				return nil, apiError("InvalidSnapshot.NotFound", fmt.Sprintf("The snapshot '%s' does not exist.", id))
+			}
+		}
 		for _, id := range candidates(f.snapshots, f.snapsByVolume, in.Filters, "volume-id") {
 			sn := f.snapshots[id]
+			if now.Before(sn.visibleAt) || (len(in.SnapshotIds) > 0 && !slices.Contains(in.SnapshotIds, id)) {
+				continue
+			}
 			if matches(in.Filters, func(name string) []string {
 				if t, ok := tagField(sn.tags, name); ok {
 					return t
@@ -539,6 +608,8 @@ func (c *Client) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshot
 				switch name {
 				case "volume-id":
 					return []string{sn.volume}
+				case "snapshot-id":
+					return []string{sn.id}
 				case "status":
 					return []string{c.sim.stateOf(sn)}
 				}
@@ -570,7 +641,7 @@ const (
 )
 
 // CreateSnapshot starts a pending snapshot with the given tags.
-func (c *Client) CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, _ ...func(*ec2.Options)) (*ec2.CreateSnapshotOutput, error) {
+func (c *Client) CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, optFns ...func(*ec2.Options)) (*ec2.CreateSnapshotOutput, error) {
 	return call(c, ctx, "CreateSnapshot", in, func() (*ec2.CreateSnapshotOutput, error) {
 		c.sim.mu.Lock()
 		defer c.sim.mu.Unlock()
@@ -600,10 +671,11 @@ func (c *Client) CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput
 		}
 		v.lastCreate = now
 		id := c.sim.id("snap")
-		f.addSnapshot(&snapshot{id: id, volume: v.id, description: aws.ToString(in.Description), start: now, tags: tags})
+		fails := c.sim.FailNew != nil && c.sim.FailNew(c.region, v.id)
+		f.addSnapshot(&snapshot{id: id, volume: v.id, description: aws.ToString(in.Description), start: now, tags: tags, fails: fails, visibleAt: now.Add(c.sim.DescribeLag)})
 		return &ec2.CreateSnapshotOutput{SnapshotId: aws.String(id), VolumeId: aws.String(v.id), StartTime: aws.Time(now),
 			State: types.SnapshotState(c.sim.stateOf(f.snapshots[id])), Tags: ec2Tags(tags)}, nil
-	})
+	}, optFns...)
 }
 
 // DeleteSnapshot deletes a snapshot unless an image uses it.

@@ -30,11 +30,11 @@ type Counts struct {
 	// pending when the pair's work ended: the next run deletes them.
 	Waiting int `json:"displaced_waiting,omitempty"`
 	// Blocked counts due volumes whose previous snapshot is still pending.
-	Blocked int `json:"blocked_by_pending,omitempty"`
-	Deleted          int `json:"snapshots_deleted"`
-	SkippedInUse     int `json:"skipped_in_use"`
-	Problems         int `json:"problem_volumes"`
-	Errors           int `json:"errors"`
+	Blocked      int `json:"blocked_by_pending,omitempty"`
+	Deleted      int `json:"snapshots_deleted"`
+	SkippedInUse int `json:"skipped_in_use"`
+	Problems     int `json:"problem_volumes"`
+	Errors       int `json:"errors"`
 }
 
 func (c *Counts) add(o Counts) {
@@ -82,9 +82,9 @@ type Report struct {
 	FailedRegions []string  `json:"failed_regions,omitempty"`
 	// Warnings counts what needs a look but did not fail the run: failed
 	// deletes, in-use skips, problem volumes, ceiling stops, notes.
-	Warnings int `json:"warnings"`
-	Totals        Counts    `json:"totals"`
-	Regions       []Region  `json:"regions"`
+	Warnings int      `json:"warnings"`
+	Totals   Counts   `json:"totals"`
+	Regions  []Region `json:"regions"`
 	// FullReport is where the uncut report is kept, when lists were cut.
 	FullReport string `json:"full_report,omitempty"`
 }

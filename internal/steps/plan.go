@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/snapper/snapper/internal/errkind"
 	"github.com/snapper/snapper/internal/input"
 	"github.com/snapper/snapper/internal/region"
