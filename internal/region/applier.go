@@ -26,8 +26,14 @@ type applier struct {
 	out      Outcomes
 	left     int // deletions left under the ceiling; negative: no limit
 
-	deletes  chan deletion
-	deleting sync.WaitGroup
+	freed     []item // completed new snapshots whose displaced ones may go
+	handed    int
+	lastCheck time.Time
+	slots     chan struct{}
+	items     chan item
+	handling  sync.WaitGroup
+	deletes   chan deletion
+	deleting  sync.WaitGroup
 }
 
 type deletion struct {
@@ -84,10 +90,20 @@ func (a *applier) watchable(v fleet.VolumePlan) string {
 	return v.Watch
 }
 
-// run hands out volumes until the plan is done or StopAt comes, with
-// creates and deletes on their own workers; when the plan is done it
-// checks the watched snapshots once more before the deleters stop.
-func (a *applier) run(ctx context.Context) int {
+// item is one piece of work: a volume of the plan, or (snap set) the
+// deletion of what a completed new snapshot of that volume displaces.
+type item struct {
+	i    int
+	snap string
+}
+
+// run hands out work until the plan is done or StopAt comes, with creates
+// and deletes on their own workers. Snapshots that displace others are
+// checked at most every WatchEvery and once more when the last volume is
+// handed out; what their completion frees is handed out like a volume, so
+// it too stops at StopAt. unfinished says that freed work is left when
+// every volume was handled: the pair needs one more invocation.
+func (a *applier) run(ctx context.Context) (next int, unfinished bool) {
 	plan := a.job.Plan
 	if a.job.From > 0 {
 		// A continuation: the previous invocation may have spent EC2's
@@ -95,17 +111,48 @@ func (a *applier) run(ctx context.Context) int {
 		drain(a.w.Limits.Create)
 		drain(a.w.Limits.Delete)
 	}
+	stopWorkers := a.startWorkers(ctx)
+	next, stopped := a.job.From, false
+	for next < len(plan.Volumes) && !stopped {
+		v := plan.Volumes[next]
+		if v.Create || len(v.Delete) > 0 || a.watchable(v) != "" {
+			if !a.handout(ctx, item{i: next}) {
+				break
+			}
+		}
+		next++
+		stopped = !a.handoutFreed(ctx)
+	}
+	if next >= len(plan.Volumes) && !stopped {
+		// The volumes in flight register their new snapshots when their
+		// creates return: wait for them before the last look.
+		a.handling.Wait()
+		a.checkWatched(ctx)
+		stopped = !a.handoutFreed(ctx)
+	}
+	stopWorkers()
+	return next, next >= len(plan.Volumes) && stopped
+}
+
+// startWorkers starts the volume and delete workers; the returned func
+// waits for every piece of work handed out and stops them.
+func (a *applier) startWorkers(ctx context.Context) (stop func()) {
 	conc := max(a.w.Concurrency, 1)
-	slots := make(chan struct{}, a.w.window())
-	volumes := make(chan int)
+	a.slots = make(chan struct{}, a.w.window())
+	a.items = make(chan item)
 	a.deletes = make(chan deletion)
-	var handling, workers sync.WaitGroup
+	var workers sync.WaitGroup
 	for range conc {
 		workers.Add(2)
 		go func() {
 			defer workers.Done()
-			for i := range volumes {
-				a.handle(ctx, i, func() { <-slots; handling.Done() })
+			for it := range a.items {
+				release := func() { <-a.slots; a.handling.Done() }
+				if it.snap != "" {
+					a.pruneDisplaced(ctx, it, release)
+				} else {
+					a.handle(ctx, it.i, release)
+				}
 			}
 		}()
 		go func() {
@@ -115,40 +162,56 @@ func (a *applier) run(ctx context.Context) int {
 			}
 		}()
 	}
-	next, lastCheck := a.job.From, time.Time{}
-	for ; next < len(plan.Volumes); next++ {
-		v := plan.Volumes[next]
-		if !v.Create && len(v.Delete) == 0 && a.watchable(v) == "" {
-			continue
-		}
-		// The slot first: waiting for one may take a while, and the clock
-		// is read after it.
-		slots <- struct{}{}
-		if next > a.job.From {
-			now := a.w.now()
-			if a.w.stop(ctx, now, a.job.StopAt) {
-				<-slots
-				break
-			}
-			if lastCheck.IsZero() {
-				lastCheck = now
-			} else if now.Sub(lastCheck) >= a.w.watchEvery() {
-				a.checkWatched(ctx)
-				lastCheck = now
-			}
-		}
-		handling.Add(1)
-		volumes <- next
+	return func() {
+		close(a.items)
+		a.handling.Wait()
+		a.deleting.Wait()
+		close(a.deletes)
+		workers.Wait()
 	}
-	close(volumes)
-	handling.Wait()
-	if next >= len(plan.Volumes) {
-		a.checkWatched(ctx)
+}
+
+// handout gives one piece of work to the workers, or tells that StopAt
+// has come. The first piece of an invocation always goes, so a loop of
+// invocations cannot stall; the watched snapshots are checked on the way.
+func (a *applier) handout(ctx context.Context, it item) bool {
+	// The slot first: waiting for one may take a while, and the clock is
+	// read after it.
+	a.slots <- struct{}{}
+	if a.handed > 0 {
+		now := a.w.now()
+		if a.w.stop(ctx, now, a.job.StopAt) {
+			<-a.slots
+			return false
+		}
+		if a.lastCheck.IsZero() {
+			a.lastCheck = now
+		} else if now.Sub(a.lastCheck) >= a.w.watchEvery() {
+			a.checkWatched(ctx)
+			a.lastCheck = now
+		}
 	}
-	a.deleting.Wait()
-	close(a.deletes)
-	workers.Wait()
-	return next
+	a.handed++
+	a.handling.Add(1)
+	a.items <- it
+	return true
+}
+
+// handoutFreed hands out the deletions that completed snapshots freed.
+func (a *applier) handoutFreed(ctx context.Context) bool {
+	for {
+		a.mu.Lock()
+		if len(a.freed) == 0 {
+			a.mu.Unlock()
+			return true
+		}
+		it := a.freed[0]
+		a.freed = a.freed[1:]
+		a.mu.Unlock()
+		if !a.handout(ctx, it) {
+			return false
+		}
+	}
 }
 
 // handle makes one volume's snapshot and prunes it. A volume whose

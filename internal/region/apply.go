@@ -128,6 +128,9 @@ type Outcomes struct {
 	Settled []Settled `json:"settled,omitempty"`
 	// DeleteCeiling is set when pruning stopped at the deletion ceiling.
 	DeleteCeiling bool `json:"delete_ceiling,omitempty"`
+	// Unfinished is set when every volume was handled but what completed
+	// snapshots displace is not all deleted yet: one more invocation.
+	Unfinished bool `json:"unfinished,omitempty"`
 }
 
 // NotMade counts the due snapshots this invocation could not make: creates
@@ -159,7 +162,8 @@ func (w Worker) Apply(ctx context.Context, job Job) (Outcomes, int, error) {
 		return Outcomes{}, job.From, err
 	}
 	stopFlush := a.flushEverySecond(ctx)
-	next := a.run(ctx)
+	next, unfinished := a.run(ctx)
+	a.out.Unfinished = unfinished
 	stopFlush()
 	if err := a.save(ctx); err != nil && ctx.Err() == nil {
 		return a.out, next, err

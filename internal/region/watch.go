@@ -73,21 +73,40 @@ func (a *applier) states(ctx context.Context, ids []string) (map[string]string, 
 	return out, nil
 }
 
-// settle records the watched snapshot's final state and, when it is
-// completed, deletes what it displaces.
-func (a *applier) settle(ctx context.Context, snapshotID, state string) {
+// settle takes a watched snapshot off the watch: one in error is recorded
+// at once (a snapshot not made, nothing displaced); a completed one's
+// displaced snapshots are queued for handing out, and it is recorded once
+// they are gone.
+func (a *applier) settle(_ context.Context, snapshotID, state string) {
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	i, ok := a.watching[snapshotID]
+	if !ok {
+		return
+	}
 	delete(a.watching, snapshotID)
-	if ok {
-		a.settled[snapshotID] = state
-		a.made.Settled[snapshotID] = state
-		a.dirty = true
-		a.out.Settled = append(a.out.Settled, Settled{VolumeID: a.job.Plan.Volumes[i].VolumeID, SnapshotID: snapshotID, State: state})
+	if state == fleet.StateCompleted {
+		a.freed = append(a.freed, item{i: i, snap: snapshotID})
+		return
 	}
-	a.mu.Unlock()
-	if ok && state == fleet.StateCompleted {
-		v := a.job.Plan.Volumes[i]
-		a.prune(ctx, v.VolumeID, v.Displaced, func() {})
-	}
+	a.recordSettled(i, snapshotID, state)
+}
+
+// recordSettled notes a new snapshot's final state; a.mu is held.
+func (a *applier) recordSettled(i int, snapshotID, state string) {
+	a.settled[snapshotID] = state
+	a.made.Settled[snapshotID] = state
+	a.dirty = true
+	a.out.Settled = append(a.out.Settled, Settled{VolumeID: a.job.Plan.Volumes[i].VolumeID, SnapshotID: snapshotID, State: state})
+}
+
+// pruneDisplaced deletes what a completed new snapshot displaces.
+func (a *applier) pruneDisplaced(ctx context.Context, it item, release func()) {
+	v := a.job.Plan.Volumes[it.i]
+	a.prune(ctx, v.VolumeID, v.Displaced, func() {
+		a.mu.Lock()
+		a.recordSettled(it.i, it.snap, fleet.StateCompleted)
+		a.mu.Unlock()
+		release()
+	})
 }

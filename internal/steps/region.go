@@ -23,7 +23,11 @@ const (
 	applyParts    = "apply-"
 )
 
-func partName(kind string, from int) string { return fmt.Sprintf("%s%07d.json", kind, from) }
+// partName names the outcomes of the region's round'th successful Apply
+// invocation: a retry overwrites the part of the attempt it repeats, and
+// the rounds after the last volume (deleting what completed snapshots
+// displace) each keep their own.
+func partName(kind string, round int) string { return fmt.Sprintf("%s%07d.json", kind, round) }
 
 // Discover takes the pair's lease, then lists and plans the region and
 // records the plan. A pair that another running execution holds is left
@@ -51,7 +55,7 @@ func (d Deps) Discover(ctx context.Context, t RegionTask) (RegionTask, error) {
 		return t, failure("discover", err)
 	}
 	t.Volumes = len(plan.Volumes)
-	t.Cursor, t.Done, t.Deleted = 0, false, 0
+	t.Cursor, t.Round, t.Done, t.Deleted = 0, 0, false, 0
 	log.Info("discovered", "instances_managed", plan.InstancesManaged, "volumes_managed", len(plan.Volumes))
 	return t, nil
 }
@@ -79,7 +83,7 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 	// this part, and the journal keeps what it made.
 	if len(out.Created)+len(out.Deleted)+len(out.Settled) > 0 || err == nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		key := runstore.Key(t.Run.Execution, t.Region, partName(applyParts, t.Cursor))
+		key := runstore.Key(t.Run.Execution, t.Region, partName(applyParts, t.Round))
 		if perr := d.Store.Put(rctx, key, out); perr != nil && err == nil {
 			err = perr
 		}
@@ -95,7 +99,8 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 			t.Deleted++
 		}
 	}
-	t.Cursor, t.Done = next, next >= len(plan.Volumes)
+	t.Cursor, t.Round = next, t.Round+1
+	t.Done = next >= len(plan.Volumes) && !out.Unfinished
 	if !t.Done {
 		return t, nil
 	}

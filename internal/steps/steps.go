@@ -68,8 +68,10 @@ type RegionTask struct {
 	Region  string `json:"region"`
 	Volumes int    `json:"volumes"`
 	// Cursor is the index of the next volume of the plan to work on.
-	Cursor int  `json:"cursor"`
-	Done   bool `json:"done"`
+	Cursor int `json:"cursor"`
+	// Round counts the region's successful Apply invocations.
+	Round int  `json:"round"`
+	Done  bool `json:"done"`
 	// Deleted counts the region's deletions so far, for the ceiling.
 	Deleted int        `json:"deleted"`
 	Error   *TaskError `json:"error,omitempty"`
