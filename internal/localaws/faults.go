@@ -1,9 +1,12 @@
 package localaws
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -30,6 +33,8 @@ import (
 //	crash     for a function: panic (before it runs), after (it runs, then
 //	          fails with TransientError as if it died before answering),
 //	          timeout (it never answers before its deadline)
+//	after     true: the call goes on to moto and takes effect, then its
+//	          answer is replaced by the error (an answer lost on the way)
 //	count     how many matching calls it hits (default: all)
 //	skip      how many matching calls it lets pass first
 type Fault struct {
@@ -38,6 +43,7 @@ type Fault struct {
 	Status                            int
 	Latency                           time.Duration
 	Crash                             string
+	After                             bool
 	Count, Skip                       int64
 	seen                              atomic.Int64
 	// Hits counts the calls this rule answered or delayed.
@@ -79,6 +85,8 @@ func ParseFaults(spec string) ([]*Fault, error) {
 					err = fmt.Errorf("crash must be panic, after or timeout")
 				}
 				f.Crash = v
+			case "after":
+				f.After, err = strconv.ParseBool(v)
 			case "count":
 				f.Count, err = strconv.ParseInt(v, 10, 64)
 			case "skip":
@@ -95,6 +103,9 @@ func ParseFaults(spec string) ([]*Fault, error) {
 		}
 		if f.Function != "" && f.Crash == "" && f.Error == "" && f.Latency == 0 {
 			return nil, fmt.Errorf("--faults %q: a function rule needs crash=, error= or latency=", rule)
+		}
+		if f.After && (f.Function != "" || f.Error == "") {
+			return nil, fmt.Errorf("--faults %q: after=true needs error= and no function=", rule)
 		}
 		if f.Function == "" && f.Error == "" && f.Latency == 0 {
 			return nil, fmt.Errorf("--faults %q: needs error= or latency=", rule)
@@ -154,8 +165,10 @@ func requestAction(r *http.Request, body []byte, service string) string {
 	return values.Get("Action")
 }
 
-// InterceptAWS answers AWS calls that one of the current rules matches.
-func InterceptAWS(current func() []*Fault) func(http.ResponseWriter, *http.Request, []byte) bool {
+// InterceptAWS answers AWS calls that one of the current rules matches;
+// forward passes a call on to moto (for after=true, into a discarded
+// answer).
+func InterceptAWS(current func() []*Fault, forward http.Handler) func(http.ResponseWriter, *http.Request, []byte) bool {
 	return func(w http.ResponseWriter, r *http.Request, body []byte) bool {
 		faults := current()
 		if len(faults) == 0 {
@@ -172,6 +185,10 @@ func InterceptAWS(current func() []*Fault) func(http.ResponseWriter, *http.Reque
 			}
 			if f.Latency > 0 {
 				time.Sleep(f.Latency)
+			}
+			if f.After {
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				forward.ServeHTTP(httptest.NewRecorder(), r)
 			}
 			if f.Error != "" {
 				writeAWSError(w, service, f.Status, f.Error)

@@ -193,7 +193,7 @@ func Up(ctx context.Context, opts Options) (_ *Env, err error) {
 	}
 	env.EC2 = NewEC2Limiter(frontLimits)
 	env.SetFaults(opts.Faults)
-	faults := InterceptAWS(env.Faults)
+	faults := InterceptAWS(env.Faults, env.Front.Moto())
 	env.Front.Intercept = func(w http.ResponseWriter, r *http.Request, body []byte) bool {
 		return faults(w, r, body) || env.EC2.Intercept(w, r, body)
 	}
