@@ -147,7 +147,7 @@ func Run(ctx context.Context, w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		writeChanges(w, r, legends[r], before[r], after)
+		writeChanges(w, r, legends[r], before[r], after, waitingIn(rep, r))
 	}
 	fmt.Fprintf(w, "\n==> execution %s in %.1fs; demo took %.1fs in all; stopping local AWS\n", res.Status, res.Elapsed.Seconds(), time.Since(began).Seconds())
 	if res.Status != "SUCCEEDED" {
@@ -156,7 +156,19 @@ func Run(ctx context.Context, w io.Writer) error {
 	return nil
 }
 
-func writeChanges(w io.Writer, region string, legend map[string]string, before, after []SnapshotInfo) {
+// waitingIn counts the region's displaced snapshots that wait for their
+// new snapshot to complete.
+func waitingIn(rep report.Report, region string) int {
+	n := 0
+	for _, r := range rep.Regions {
+		if r.Region == region {
+			n += r.Waiting
+		}
+	}
+	return n
+}
+
+func writeChanges(w io.Writer, region string, legend map[string]string, before, after []SnapshotInfo, waiting int) {
 	was := map[string]SnapshotInfo{}
 	for _, s := range before {
 		was[s.ID] = s
@@ -195,5 +207,8 @@ func writeChanges(w io.Writer, region string, legend map[string]string, before, 
 		for _, o := range other {
 			fmt.Fprintf(w, "                                         kept, not the tool's: %s\n", o)
 		}
+	}
+	if waiting > 0 {
+		fmt.Fprintf(w, "    %d displaced snapshot(s) kept, waiting for the new snapshot to complete: the next run deletes them\n", waiting)
 	}
 }

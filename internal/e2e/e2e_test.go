@@ -216,6 +216,10 @@ func TestBadInputFailsBeforeAnyChange(t *testing.T) {
 		{"unknown region", map[string]any{"ec2_regions": []string{region, "xx-nowhere-1"}}, []string{"ec2_regions=xx-nowhere-1"}},
 		{"malformed ARN", map[string]any{"ec2_regions": []string{region}, "sns_arn": "arn:aws:sns:nowhere"}, []string{"sns_arn", "arn:aws:sns:nowhere"}},
 		{"aws: prefix", map[string]any{"ec2_regions": []string{region}, "tag_prefix": "aws:snap"}, []string{"tag_prefix", "aws:snap"}},
+		// EC2 filters treat * and ? as wildcards: "auto?nap" would list autosnap's snapshots.
+		{"wildcard in the prefix", map[string]any{"ec2_regions": []string{region}, "tag_prefix": "auto?nap"}, []string{"tag_prefix", "auto?nap"}},
+		{"FIFO report topic", map[string]any{"ec2_regions": []string{region}, "sns_arn": "arn:aws:sns:ca-central-1:123456789012:reports.fifo"}, []string{"sns_arn", "reports.fifo", "FIFO"}},
+		{"unknown time zone", map[string]any{"ec2_regions": []string{region}, "timezone": "Europe/Atlantis"}, []string{"timezone", "Europe/Atlantis"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -314,7 +318,7 @@ func TestRealRunCreatesKeepsAndDeletesExactly(t *testing.T) {
 	assert.Equal(t, f.problem, reg.Problems[0].VolumeID)
 
 	msg := receive(t, queue)
-	assert.Equal(t, "AWS Snapshot Report - spec", msg.Subject)
+	assert.Equal(t, "AWS Snapshot Report - spec - 1 warning", msg.Subject, "a problem volume is a warning (SPEC 6)")
 	assert.Contains(t, msg.Message, "Region "+region)
 	assert.Contains(t, msg.Message, "snapshots created: 5")
 	assert.Contains(t, msg.Message, f.problem)
@@ -366,7 +370,8 @@ func TestCrashedApplyIsRetriedWithoutDuplicates(t *testing.T) {
 	f := seedSpecFleet(t, region)
 	env.SetFaults([]*localaws.Fault{{Function: "ApplyFunction", Crash: "after", Count: 1}})
 	defer env.SetFaults(nil)
-	o := execute(t, map[string]any{"ec2_regions": []string{region}, "time": tomorrow().Format(time.RFC3339)})
+	run := tomorrow().Format(time.RFC3339)
+	o := execute(t, map[string]any{"ec2_regions": []string{region}, "time": run})
 	require.Equal(t, "SUCCEEDED", o.Status, o.Cause)
 	failures := 0
 	for _, ev := range o.Events {
@@ -379,7 +384,7 @@ func TestCrashedApplyIsRetriedWithoutDuplicates(t *testing.T) {
 	for _, v := range []string{f.webRoot, f.dbRoot, f.dbData, f.ignoredVolumeRoot, f.unattached} {
 		n := 0
 		for _, s := range snaps[v] {
-			if s.Tags["autosnap_run"] != "" {
+			if s.Tags["autosnap_run"] == run {
 				n++
 			}
 		}
@@ -411,7 +416,7 @@ func TestFailedRegionIsReportedAndOthersFinish(t *testing.T) {
 	env.SetFaults(nil)
 	assert.ElementsMatch(t, ids(badBefore), ids(inventory(t, bad)))
 	msg := receive(t, queue)
-	assert.Contains(t, msg.Message, "FAILED in "+bad)
+	assert.Contains(t, msg.Message, "FAILED (1 pair failed) in "+bad)
 	assert.Contains(t, msg.Message, "UnauthorizedOperation")
 }
 
@@ -465,6 +470,7 @@ func receive(t *testing.T, queueURL string) delivered {
 func TestSecondDeliveryAtTheSameTimeMakesNoDuplicate(t *testing.T) {
 	region := "il-central-1"
 	f := seedSpecFleet(t, region)
+	before := fromMoto(t, region)
 	run := tomorrow()
 	in, _ := json.Marshal(map[string]any{"ec2_regions": []string{region}, "time": run.Format(time.RFC3339)})
 	client := sfn.NewFromConfig(env.Config())
@@ -496,6 +502,6 @@ func TestSecondDeliveryAtTheSameTimeMakesNoDuplicate(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, stoodDown, "one execution stood down")
-	d := assess(t, region, f, run.Format(time.RFC3339))
+	d := assess(before, fromMoto(t, region), f.judged(), run.Format(time.RFC3339))
 	assert.Equal(t, damage{}, d, "one snapshot per due volume, nothing wrongly deleted")
 }

@@ -1,135 +1,218 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/snapper/snapper/internal/demo"
+	"github.com/snapper/snapper/internal/ec2sim"
+	"github.com/snapper/snapper/internal/fleet"
 	"github.com/snapper/snapper/internal/localaws"
+	"github.com/snapper/snapper/internal/report"
 )
 
-// damage is what a run did wrong to a spec fleet.
+// damage is what a run did wrong.
 type damage struct {
-	duplicates, missing, wrongDeletions int
+	duplicates, missing, wrongDeletions, pointsLost int
 }
 
-// assess counts, in one region seeded by seedSpecFleet and run at runTag,
-// snapshots of this run beyond one per volume, due volumes without one,
-// and snapshots deleted that retention did not allow (volumes left with
-// fewer tool snapshots than their retain count, or snapshots not the
-// tool's that are gone).
-func assess(t *testing.T, region string, f specFleet, runTag string) damage {
-	t.Helper()
-	inv := inventory(t, region)
-	byVol := map[string][]demo.SnapshotInfo{}
-	for _, s := range inv {
-		if s.Tags["snapshot_tool"] == "autosnap" {
-			byVol[s.VolumeID] = append(byVol[s.VolumeID], s)
-		}
+// snap is one snapshot as the matrix judges it, on moto or the simulator.
+type snap struct {
+	ID, Volume, State, Run, Tool string
+}
+
+func fromMoto(t *testing.T, region string) map[string]snap {
+	out := map[string]snap{}
+	for id, s := range inventory(t, region) {
+		out[id] = snap{ID: id, Volume: s.VolumeID, State: s.State, Run: s.Tags["autosnap_run"], Tool: s.Tags["snapshot_tool"]}
 	}
+	return out
+}
+
+func fromSim(sim *ec2sim.Sim, region string) map[string]snap {
+	out := map[string]snap{}
+	for _, s := range sim.Snapshots(region) {
+		run := s.Tags["autosnap_run"]
+		if run == "" {
+			run = fleet.RunTag(s.Start)
+		}
+		out[s.ID] = snap{ID: s.ID, Volume: s.Volume, State: s.State, Run: run, Tool: s.Tags["snapshot_tool"]}
+	}
+	return out
+}
+
+// judged is a fleet the matrix can judge: the due volumes, each volume's
+// K, and snapshots that are not the tool's and must survive.
+type judged struct {
+	due    []string
+	retain map[string]int
+	never  []string
+}
+
+func (f specFleet) judged() judged {
+	return judged{
+		due:    []string{f.webRoot, f.dbRoot, f.dbData, f.ignoredVolumeRoot, f.unattached},
+		retain: map[string]int{f.webRoot: 3, f.dbData: 5, f.unattached: 1, f.weekly: 4, f.dbRoot: 2, f.ignoredVolumeRoot: 2},
+		never:  []string{f.byHand, f.otherPrefix},
+	}
+}
+
+// assess compares a region before and after a run at runTag:
+// duplicates: snapshots beyond one per volume and run time that survive;
+// missing: due volumes without a snapshot of this run that is not in error;
+// wrong deletions: volumes left with fewer tool snapshots than retention
+// allows, and snapshots not the tool's that are gone; restore points lost:
+// completed restore points (distinct run times) below min(K, before).
+func assess(before, after map[string]snap, j judged, runTag string) damage {
 	var d damage
+	points := func(inv map[string]snap, vol string, completedOnly bool) (map[string]int, int) {
+		runs, n := map[string]int{}, 0
+		for _, s := range inv {
+			if s.Volume != vol || s.Tool != "autosnap" || s.State == "error" || (completedOnly && s.State != "completed") {
+				continue
+			}
+			runs[s.Run]++
+			n++
+		}
+		return runs, n
+	}
 	made := map[string]bool{}
-	for _, v := range []string{f.webRoot, f.dbRoot, f.dbData, f.ignoredVolumeRoot, f.unattached} {
-		n := 0
-		for _, s := range byVol[v] {
-			if s.Tags["autosnap_run"] == runTag {
-				n++
+	for _, v := range j.due {
+		made[v] = false
+		for _, s := range after {
+			if s.Volume == v && s.Run == runTag && s.Tool == "autosnap" && s.State != "error" {
+				made[v] = true
 			}
 		}
-		d.duplicates += max(n-1, 0)
-		if n == 0 {
+		if !made[v] {
 			d.missing++
 		}
-		made[v] = n > 0
 	}
-	// What each volume must keep: its retain count once this run's
-	// snapshot is made; every snapshot it had when none was.
-	type keep struct{ retain, before int }
-	floors := map[string]keep{f.webRoot: {3, 4}, f.dbData: {5, 5}, f.unattached: {1, 1}, f.weekly: {4, 1}, f.dbRoot: {2, 0}, f.ignoredVolumeRoot: {2, 0}}
-	for v, k := range floors {
-		want := k.before
-		if made[v] {
-			want = min(k.retain, k.before+1)
+	for v, k := range j.retain {
+		runsAfter, nAfter := points(after, v, false)
+		for _, n := range runsAfter {
+			d.duplicates += n - 1
 		}
-		d.wrongDeletions += max(want-len(byVol[v]), 0)
+		_, nBefore := points(before, v, false)
+		want := nBefore
+		if made[v] {
+			want = min(k, nBefore+1)
+		}
+		d.wrongDeletions += max(want-nAfter, 0)
+		completedBefore, _ := points(before, v, true)
+		completedAfter, _ := points(after, v, true)
+		d.pointsLost += max(min(k, len(completedBefore))-len(completedAfter), 0)
 	}
-	for _, id := range []string{f.byHand, f.otherPrefix} {
-		if _, ok := inv[id]; !ok {
+	for _, id := range j.never {
+		if _, ok := after[id]; !ok {
 			d.wrongDeletions++
 		}
 	}
 	return d
 }
 
-// TestFaultMatrix runs the workflow on moto under each fault and checks
-// that nothing is duplicated, missing or wrongly deleted, and what the
-// report says. It writes the table to $SNAPPER_MATRIX_OUT when set.
-func TestFaultMatrix(t *testing.T) {
-	cases := []struct {
-		name       string
-		faults     string
-		region     string
-		status     string
-		reportSays []string
-		extra      func(t *testing.T, o outcome, f specFleet)
-	}{
+// matrixCase is one fault. On moto it runs on a spec fleet in its own
+// region; with sim set, on a simulator fleet of simVolumes (retain 2, two
+// older restore points each) behind its own local stack.
+type matrixCase struct {
+	name, faults, region, status string
+	missing                      int
+	reportSays                   []string
+	sim                          func(*ec2sim.Sim)
+	simVolumes                   int
+	applyTimeout                 time.Duration
+	// run replaces the single execution (two schedules at once).
+	run func(t *testing.T, tc matrixCase) (before, after map[string]snap, j judged, runTag string, o outcome)
+}
+
+func matrixCases() []matrixCase {
+	return []matrixCase{
 		{name: "Apply crashes after its work, before it answers", faults: "function=ApplyFunction,crash=after,count=1", region: "us-west-2", status: "SUCCEEDED"},
-		{name: "Apply's results cannot be recorded (S3 down once)", faults: "service=s3,action=PutObject,error=InjectedFailure,status=400,skip=2,count=1", region: "eu-west-2", status: "SUCCEEDED"},
+		{name: "Apply's results cannot be recorded (S3 down once)", faults: "service=s3,action=PutObject,error=InjectedFailure,status=400,skip=3,count=1", region: "eu-west-2", status: "SUCCEEDED"},
 		{name: "Discover panics once", faults: "function=DiscoverFunction,crash=panic,count=1", region: "ap-northeast-1", status: "SUCCEEDED"},
 		{name: "throttling storm on creates and deletes", faults: "service=ec2,action=CreateSnapshot,error=RequestLimitExceeded,count=6;service=ec2,action=DeleteSnapshot,error=RequestLimitExceeded,count=6", region: "ap-northeast-3", status: "SUCCEEDED"},
+		{name: "CreateSnapshot answer lost (5xx after the work)", faults: "service=ec2,action=CreateSnapshot,error=InternalError,after=true,count=2", region: "eu-central-2", status: "SUCCEEDED",
+			reportSays: []string{"snapshots created: 5"}},
+		{name: "DeleteSnapshot answer lost", faults: "service=ec2,action=DeleteSnapshot,error=InternalError,after=true,count=2", region: "eu-north-1", status: "SUCCEEDED",
+			reportSays: []string{"errors: 0"}},
 		{name: "one delete refused", faults: "service=ec2,action=DeleteSnapshot,error=IncorrectState,count=1", region: "eu-south-1", status: "SUCCEEDED",
-			reportSays: []string{"errors: 1", "IncorrectState"}},
-		{name: "one create refused", faults: "service=ec2,action=CreateSnapshot,error=IncorrectState,count=1", region: "af-south-1", status: "SUCCEEDED",
-			reportSays: []string{"snapshots created: 4", "IncorrectState"}},
+			reportSays: []string{"errors: 1", "IncorrectState", "2 warnings"}}, // and the problem volume
+		{name: "one create refused", faults: "service=ec2,action=CreateSnapshot,error=IncorrectState,count=1", region: "af-south-1", status: "FAILED", missing: 1,
+			reportSays: []string{"snapshots created: 4", "IncorrectState", "1 snapshot not made"}},
+		{name: "every create refused", faults: "service=ec2,action=CreateSnapshot,error=UnauthorizedOperation,status=403", region: "me-south-1", status: "FAILED", missing: 5,
+			reportSays: []string{"snapshots created: 0", "UnauthorizedOperation", "5 snapshots not made"}},
 		{name: "the report cannot be published", faults: "service=sns,action=Publish,error=AuthorizationError,status=403", region: "ap-east-1", status: "FAILED",
 			reportSays: []string{"snapshots created: 5"}},
+		{name: "second schedule of the same prefix in another region at the same time", region: "ca-west-1", status: "SUCCEEDED", run: twoSchedules},
+		{name: "describe lag (new snapshots invisible 2 s; 3 create answers lost; Apply retried at once)", region: "eu-west-1", status: "SUCCEEDED", simVolumes: 12,
+			faults: "function=ApplyFunction,crash=after,count=1", sim: func(s *ec2sim.Sim) {
+				s.DescribeLag = 2 * time.Second
+				var lost atomic.Int32
+				s.LoseAnswer = func(_, action string, _ any) error {
+					if action == "CreateSnapshot" && lost.Add(1) <= 3 {
+						return &smithy.GenericAPIError{Code: "InternalError", Message: "injected after the work", Fault: smithy.FaultServer}
+					}
+					return nil
+				}
+			}},
+		{name: "retry stops earlier than the lost attempt", region: "eu-west-1", status: "SUCCEEDED", simVolumes: 40, applyTimeout: 3 * time.Second,
+			faults: "function=ApplyFunction,latency=2500ms,skip=1,count=1;function=ApplyFunction,crash=after,count=1",
+			sim:    func(s *ec2sim.Sim) { s.Latency = 40 * time.Millisecond }},
+		{name: "new snapshot ends in error", region: "eu-west-1", status: "FAILED", simVolumes: 6, missing: 1,
+			reportSays: []string{"ended in state error", "1 snapshot not made"},
+			sim: func(s *ec2sim.Sim) {
+				var mu sync.Mutex
+				victim := ""
+				s.FailNew = func(_, vol string) bool {
+					mu.Lock()
+					defer mu.Unlock()
+					if victim == "" {
+						victim = vol
+					}
+					return vol == victim
+				}
+			}},
 	}
-	var rows []string
-	rows = append(rows, "| fault | runs | volumes | duplicates | wrong deletions | missing snapshots | status | what the report said |", "|---|---|---|---|---|---|---|---|")
-	for _, tc := range cases {
+}
+
+// TestFaultMatrix runs the workflow under each fault and checks that
+// nothing is duplicated, missing, wrongly deleted or costs a restore
+// point, and what the report says. It writes the table to
+// $SNAPPER_MATRIX_OUT when set.
+func TestFaultMatrix(t *testing.T) {
+	rows := []string{"| fault | on | volumes | duplicates | wrong deletions | missing snapshots | restore points lost | status | what the report said |", "|---|---|---|---|---|---|---|---|---|"}
+	for _, tc := range matrixCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			f := seedSpecFleet(t, tc.region)
-			faults, err := localaws.ParseFaults(tc.faults)
-			require.NoError(t, err)
-			env.SetFaults(faults)
-			defer env.SetFaults(nil)
-			run := tomorrow()
-			o := execute(t, map[string]any{"ec2_regions": []string{tc.region}, "time": run.Format(time.RFC3339), "schedule_name": "matrix"})
-			env.SetFaults(nil)
-			hits := int64(0)
-			for _, fl := range faults {
-				hits += fl.Hits.Load()
+			run := tc.run
+			on := "moto"
+			switch {
+			case run != nil:
+			case tc.sim != nil:
+				run, on = onSim, "simulator"
+			default:
+				run = onMoto
 			}
-			assert.Positive(t, hits, "the fault happened")
+			before, after, j, runTag, o := run(t, tc)
 			assert.Equal(t, tc.status, o.Status, o.Cause)
-			d := assess(t, tc.region, f, run.Format(time.RFC3339))
-			assert.Zero(t, d.duplicates, "duplicates")
-			assert.Zero(t, d.wrongDeletions, "wrong deletions")
-			wantMissing := 0
-			if strings.Contains(tc.name, "create refused") {
-				wantMissing = 1
-			}
-			assert.Equal(t, wantMissing, d.missing, "missing snapshots")
+			d := assess(before, after, j, runTag)
+			assert.Equal(t, damage{missing: tc.missing}, d, "duplicates, missing, wrong deletions, restore points lost")
 			text := reportText(o)
 			for _, w := range tc.reportSays {
 				assert.Contains(t, text, w)
 			}
-			var said string
-			if o.Status == "FAILED" {
-				said = "FAILED: " + causeOf(o)
-			} else if reg := o.Report.Regions; len(reg) > 0 && len(reg[0].Errors) > 0 {
-				said = "errors: " + strings.Join(reg[0].Errors, "; ")
-			} else {
-				said = fmt.Sprintf("created %d, deleted %d, no errors", o.Report.Totals.Created, o.Report.Totals.Deleted)
-			}
-			rows = append(rows, fmt.Sprintf("| %s | 1 | 7 | %d | %d | %d | %s | %s |", tc.name, d.duplicates, d.wrongDeletions, d.missing, o.Status, strings.ReplaceAll(said, "|", "/")))
+			rows = append(rows, fmt.Sprintf("| %s | %s | %d | %d | %d | %d | %d | %s | %s |", tc.name, on, len(j.retain), d.duplicates, d.wrongDeletions, d.missing, d.pointsLost, o.Status, strings.ReplaceAll(said(o), "|", "/")))
 		})
 	}
 	table := strings.Join(rows, "\n")
@@ -139,11 +222,150 @@ func TestFaultMatrix(t *testing.T) {
 	}
 }
 
+func withFaults(t *testing.T, e *localaws.Env, spec string) (off func()) {
+	t.Helper()
+	if spec == "" {
+		return func() {}
+	}
+	faults, err := localaws.ParseFaults(spec)
+	require.NoError(t, err)
+	e.SetFaults(faults)
+	return func() {
+		e.SetFaults(nil)
+		hits := int64(0)
+		for _, fl := range faults {
+			hits += fl.Hits.Load()
+		}
+		assert.Positive(t, hits, "the fault happened")
+	}
+}
+
+func onMoto(t *testing.T, tc matrixCase) (map[string]snap, map[string]snap, judged, string, outcome) {
+	f := seedSpecFleet(t, tc.region)
+	before := fromMoto(t, tc.region)
+	run := tomorrow()
+	off := withFaults(t, env, tc.faults)
+	o := execute(t, map[string]any{"ec2_regions": []string{tc.region}, "time": run.Format(time.RFC3339), "schedule_name": "matrix"})
+	off()
+	return before, fromMoto(t, tc.region), f.judged(), fleet.RunTag(run), o
+}
+
+func onSim(t *testing.T, tc matrixCase) (map[string]snap, map[string]snap, judged, string, outcome) {
+	sim := ec2sim.New()
+	simFleet(sim, []string{tc.region}, tc.simVolumes)
+	tc.sim(sim)
+	j := judged{retain: map[string]int{}}
+	for _, s := range sim.Snapshots(tc.region) {
+		j.retain[s.Volume] = 2
+	}
+	for v := range j.retain {
+		j.due = append(j.due, v)
+	}
+	before := fromSim(sim, tc.region)
+	opts := localaws.Options{EC2Sim: sim}
+	if tc.applyTimeout > 0 {
+		opts.FunctionTimeouts = map[string]time.Duration{"ApplyFunction": tc.applyTimeout}
+	}
+	e, err := localaws.Up(context.Background(), opts)
+	require.NoError(t, err)
+	defer e.Close()
+	off := withFaults(t, e, tc.faults)
+	res, _, run := simExecute(t, e, sim, []string{tc.region})
+	off()
+	o := outcome{Result: res}
+	o.Report = reportOf(t, res)
+	return before, fromSim(sim, tc.region), j, fleet.RunTag(run), o
+}
+
+// twoSchedules: "europe" and "america" share prefix and cron, cover
+// different regions and start at the same moment. Neither may stand the
+// other down (SPEC 4: the guard is per account, prefix, region and run).
+func twoSchedules(t *testing.T, tc matrixCase) (map[string]snap, map[string]snap, judged, string, outcome) {
+	other := "us-east-2"
+	f, g := seedSpecFleet(t, tc.region), seedSpecFleet(t, other)
+	before := merge(fromMoto(t, tc.region), fromMoto(t, other))
+	run := tomorrow()
+	client := sfn.NewFromConfig(env.Config())
+	var wg sync.WaitGroup
+	results := map[string]localaws.Result{}
+	var mu sync.Mutex
+	for name, region := range map[string]string{"europe": tc.region, "america": other} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in, _ := json.Marshal(map[string]any{"ec2_regions": []string{region}, "time": run.Format(time.RFC3339), "schedule_name": name})
+			res, err := localaws.Execute(context.Background(), client, env.StateMachineArn, name+"-"+strconv.FormatInt(time.Now().UnixNano(), 10), string(in), nil)
+			assert.NoError(t, err)
+			mu.Lock()
+			results[name] = res
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	for name, res := range results {
+		r := reportOf(t, res)
+		assert.Equal(t, "SUCCEEDED", res.Status, "%s: %s", name, res.Cause)
+		assert.False(t, r.AllStoodDown(), "%s stood down for another schedule's region", name)
+		assert.Equal(t, 5, r.Totals.Created, name)
+	}
+	j, k := f.judged(), g.judged()
+	j.due = append(j.due, k.due...)
+	j.never = append(j.never, k.never...)
+	for v, n := range k.retain {
+		j.retain[v] = n
+	}
+	o := outcome{Result: results["america"], Report: reportOf(t, results["america"])}
+	return before, merge(fromMoto(t, tc.region), fromMoto(t, other)), j, fleet.RunTag(run), o
+}
+
+func merge(a, b map[string]snap) map[string]snap {
+	for k, v := range b {
+		a[k] = v
+	}
+	return a
+}
+
+func reportOf(t *testing.T, res localaws.Result) report.Report {
+	var r report.Report
+	if res.Status == "SUCCEEDED" {
+		require.NoError(t, json.Unmarshal([]byte(res.Output), &r))
+		return r
+	}
+	var failed struct {
+		Report *report.Report `json:"report"`
+	}
+	if json.Unmarshal([]byte(res.Output), &failed) == nil && failed.Report != nil {
+		r = *failed.Report
+	}
+	return r
+}
+
+func said(o outcome) string {
+	status := o.Report.Status()
+	if status == "" {
+		status = "no warnings"
+	}
+	if o.Status == "FAILED" && !o.Report.Failed && len(o.Report.Regions) > 0 {
+		return "FAILED: " + causeOf(o)
+	}
+	var errs []string
+	for _, r := range o.Report.Regions {
+		errs = append(errs, r.Errors...)
+		errs = append(errs, r.NotMadeList...)
+	}
+	s := fmt.Sprintf("%s; created %d, deleted %d", status, o.Report.Totals.Created, o.Report.Totals.Deleted)
+	if len(errs) > 0 {
+		s += "; " + strings.Join(errs, "; ")
+	}
+	return s
+}
+
 func reportText(o outcome) string {
 	b, _ := json.Marshal(o.Report)
 	var sb strings.Builder
 	sb.Write(b)
 	sb.WriteString(o.Cause)
+	sb.WriteString(o.Report.Status())
 	for _, r := range o.Report.Regions {
 		fmt.Fprintf(&sb, "snapshots created: %d ", r.Created)
 		fmt.Fprintf(&sb, "errors: %d ", r.Counts.Errors)

@@ -47,6 +47,9 @@ type Sim struct {
 	// Fault, when set, is asked before every call; an error it returns is
 	// the call's answer.
 	Fault func(region, action string, in any) error
+	// LoseAnswer, when set, is asked after a call took effect; an error it
+	// returns replaces the answer (a 5xx or a reset on the way back).
+	LoseAnswer func(region, action string, in any) error
 
 	mu      sync.Mutex
 	regions map[string]*fleet
@@ -302,6 +305,12 @@ func call[T any](c *Client, ctx context.Context, action string, in any, fn func(
 		err := c.enter(ctx, action, in)
 		if err == nil {
 			out, err = fn()
+		}
+		if err == nil && c.sim.LoseAnswer != nil {
+			if lost := c.sim.LoseAnswer(c.region, action, in); lost != nil {
+				var none T
+				out, err = none, lost
+			}
 		}
 		r := opts.Retryer
 		if err == nil || r == nil || !r.IsErrorRetryable(err) || attempt >= r.MaxAttempts() {

@@ -162,3 +162,54 @@ func TestDeletedSnapshotLeavesTheVolumeIndex(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, out.Snapshots)
 }
+
+// The faults the safety tests inject: a new snapshot invisible to
+// describes for DescribeLag, one that ends in error, and an answer lost
+// after the call took effect.
+func TestDescribeLagFailedSnapshotsAndLostAnswers(t *testing.T) {
+	sim := New()
+	sim.Clock = NewVirtualClock(time.Now())
+	sim.PendingFor = time.Minute
+	sim.DescribeLag = 2 * time.Second
+	good, bad := sim.AddVolume(reg, "", nil), sim.AddVolume(reg, "", nil)
+	sim.FailNew = func(_, vol string) bool { return vol == bad }
+	c := sim.Region(reg)
+	ctx := context.Background()
+	visible := func() map[string]string {
+		out, err := c.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}})
+		require.NoError(t, err)
+		states := map[string]string{}
+		for _, s := range out.Snapshots {
+			states[aws.ToString(s.VolumeId)] = string(s.State)
+		}
+		return states
+	}
+	_, err := c.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(good)})
+	require.NoError(t, err)
+	_, err = c.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(bad)})
+	require.NoError(t, err, "accepted: it fails later")
+	assert.Empty(t, visible(), "invisible during the lag")
+	require.NoError(t, sim.Clock.Sleep(ctx, 2*time.Second))
+	assert.Equal(t, map[string]string{good: "pending", bad: "pending"}, visible())
+	require.NoError(t, sim.Clock.Sleep(ctx, time.Minute))
+	assert.Equal(t, map[string]string{good: "completed", bad: "error"}, visible())
+
+	lost := 0
+	sim.LoseAnswer = func(_, action string, _ any) error {
+		if action == "CreateSnapshot" && lost == 0 {
+			lost++
+			return &smithy.GenericAPIError{Code: "InternalError", Fault: smithy.FaultServer}
+		}
+		return nil
+	}
+	third := sim.AddVolume(reg, "", nil)
+	_, err = c.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(third)})
+	assert.Equal(t, "InternalError", code(err))
+	made := 0
+	for _, s := range sim.Snapshots(reg) {
+		if s.Volume == third {
+			made++
+		}
+	}
+	assert.Equal(t, 1, made, "the call took effect, its answer was lost")
+}

@@ -56,6 +56,9 @@ type Region struct {
 type Delete struct {
 	SnapshotID string `json:"snapshot_id"`
 	VolumeID   string `json:"volume_id"`
+	// Displaced: it goes only once the volume's new snapshot is
+	// completed (SPEC 5); until then the run keeps it.
+	Displaced bool `json:"displaced,omitempty"`
 }
 
 // Problem is a managed volume whose tags are unusable.
@@ -87,7 +90,7 @@ func Run(ctx context.Context, raw []byte, home string, client func(region string
 		return Plan{}, err
 	}
 	plan := Plan{TagPrefix: cfg.Prefix, RunTime: run}
-	params := region.Params{Prefix: cfg.Prefix, Interval: cfg.Interval, Run: run, DryRun: true}
+	params := region.Params{Prefix: cfg.Prefix, Interval: cfg.Interval, Run: run, DryRun: true, Location: cfg.Location}
 	for _, r := range regions {
 		discovered, err := region.Discover(ctx, readOnly{client(r)}, region.AWSLimits(1), r, params)
 		if err != nil {
@@ -105,6 +108,9 @@ func Run(ctx context.Context, raw []byte, home string, client func(region string
 			reg.Keep += v.Kept
 			for _, id := range v.Delete {
 				reg.Delete = append(reg.Delete, Delete{SnapshotID: id, VolumeID: v.VolumeID})
+			}
+			for _, id := range v.Displaced {
+				reg.Delete = append(reg.Delete, Delete{SnapshotID: id, VolumeID: v.VolumeID, Displaced: true})
 			}
 		}
 		plan.Regions = append(plan.Regions, reg)
@@ -131,7 +137,11 @@ func Table(w io.Writer, p Plan) {
 			fmt.Fprintf(w, "  create a snapshot of: %s\n", strings.Join(r.Create, " "))
 		}
 		for _, d := range r.Delete {
-			fmt.Fprintf(w, "  delete %s (of %s)\n", d.SnapshotID, d.VolumeID)
+			when := ""
+			if d.Displaced {
+				when = " once its new snapshot is completed"
+			}
+			fmt.Fprintf(w, "  delete %s (of %s)%s\n", d.SnapshotID, d.VolumeID, when)
 		}
 		for _, pr := range r.Problems {
 			fmt.Fprintf(w, "  problem %s: %s\n", pr.VolumeID, pr.Reason)

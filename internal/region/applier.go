@@ -27,6 +27,7 @@ type applier struct {
 	left     int // deletions left under the ceiling; negative: no limit
 
 	freed     []item // completed new snapshots whose displaced ones may go
+	postponed map[int]bool // plan volumes with a deletion time did not allow
 	handed    int
 	lastCheck time.Time
 	slots     chan struct{}
@@ -37,6 +38,7 @@ type applier struct {
 }
 
 type deletion struct {
+	i         int // the plan volume's index
 	vol, snap string
 	done      func()
 }
@@ -46,7 +48,7 @@ type deletion struct {
 // snapshots of volumes earlier invocations handled.
 func (w Worker) start(ctx context.Context, job Job) (*applier, error) {
 	a := &applier{w: w, job: job, keys: fleet.KeysFor(job.Params.Prefix), sched: job.Params.Schedule(),
-		known: map[string]string{}, settled: map[string]string{}, watching: map[string]int{},
+		known: map[string]string{}, settled: map[string]string{}, watching: map[string]int{}, postponed: map[int]bool{},
 		made: Made{Snapshots: map[string]string{}, Settled: map[string]string{}}, left: job.MaxDeletes}
 	if job.Params.DryRun {
 		return a, nil
@@ -101,8 +103,8 @@ type item struct {
 // and deletes on their own workers. Snapshots that displace others are
 // checked at most every WatchEvery and once more when the last volume is
 // handed out; what their completion frees is handed out like a volume, so
-// it too stops at StopAt. unfinished says that freed work is left when
-// every volume was handled: the pair needs one more invocation.
+// it too stops at StopAt. unfinished says that freed work, or the last
+// look, is left when every volume was handled: one more invocation.
 func (a *applier) run(ctx context.Context) (next int, unfinished bool) {
 	plan := a.job.Plan
 	if a.job.From > 0 {
@@ -127,10 +129,15 @@ func (a *applier) run(ctx context.Context) (next int, unfinished bool) {
 		// The volumes in flight register their new snapshots when their
 		// creates return: wait for them before the last look.
 		a.handling.Wait()
-		a.checkWatched(ctx)
-		stopped = !a.handoutFreed(ctx)
+		// A last look that failed (a describe throttled past the deadline)
+		// leaves completed snapshots unseen: one more invocation looks.
+		stopped = a.checkWatched(ctx) != nil
+		stopped = !a.handoutFreed(ctx) || stopped
 	}
 	stopWorkers()
+	a.mu.Lock()
+	stopped = stopped || len(a.freed) > 0
+	a.mu.Unlock()
 	return next, next >= len(plan.Volumes) && stopped
 }
 
@@ -187,7 +194,7 @@ func (a *applier) handout(ctx context.Context, it item) bool {
 		if a.lastCheck.IsZero() {
 			a.lastCheck = now
 		} else if now.Sub(a.lastCheck) >= a.w.watchEvery() {
-			a.checkWatched(ctx)
+			_ = a.checkWatched(ctx) // postponed to the next check
 			a.lastCheck = now
 		}
 	}
@@ -238,7 +245,7 @@ func (a *applier) handle(ctx context.Context, i int, release func()) {
 	} else if len(v.Displaced) > 0 && watchID != "" {
 		a.watch(watchID, i)
 	}
-	a.prune(ctx, v.VolumeID, todo, release)
+	a.prune(ctx, i, todo, release)
 }
 
 // create makes the volume's snapshot unless this run already has one.
@@ -264,7 +271,8 @@ func (a *applier) create(ctx context.Context, mv fleet.ManagedVolume) Created {
 }
 
 // prune deletes the snapshots under the ceiling, then calls release.
-func (a *applier) prune(ctx context.Context, vol string, snaps []string, release func()) {
+func (a *applier) prune(ctx context.Context, i int, snaps []string, release func()) {
+	vol := a.job.Plan.Volumes[i].VolumeID
 	var todo []string
 	a.mu.Lock()
 	for _, id := range snaps {
@@ -285,7 +293,7 @@ func (a *applier) prune(ctx context.Context, vol string, snaps []string, release
 	a.deleting.Add(len(todo))
 	go func() {
 		for _, id := range todo {
-			a.deletes <- deletion{vol: vol, snap: id, done: func() { pending.Done(); a.deleting.Done() }}
+			a.deletes <- deletion{i: i, vol: vol, snap: id, done: func() { pending.Done(); a.deleting.Done() }}
 		}
 	}()
 	go func() {
@@ -301,6 +309,9 @@ func (a *applier) deleteOne(ctx context.Context, d deletion) {
 	}
 	a.mu.Lock()
 	a.out.Deleted = append(a.out.Deleted, rec)
+	if rec.Postponed {
+		a.postponed[d.i] = true
+	}
 	a.mu.Unlock()
 	d.done()
 }

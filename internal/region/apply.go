@@ -110,6 +110,9 @@ type Deleted struct {
 	VolumeID   string `json:"volume_id"`
 	SnapshotID string `json:"snapshot_id"`
 	InUse      bool   `json:"in_use,omitempty"`
+	// Postponed is set when the invocation's time ran out before the
+	// call could be made: nothing was asked of EC2.
+	Postponed bool `json:"postponed,omitempty"`
 	DryRun     bool   `json:"dry_run,omitempty"`
 	Error      string `json:"error,omitempty"`
 }
@@ -206,7 +209,7 @@ func drain(l *rate.Limiter) {
 // harmless.
 func (w Worker) deleteOne(ctx context.Context, d *Deleted) {
 	if err := wait(ctx, w.Limits.Delete); err != nil {
-		d.Error = err.Error()
+		d.Postponed = true
 		return
 	}
 	_, err := w.EC2.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(d.SnapshotID)})

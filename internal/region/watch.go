@@ -27,8 +27,9 @@ func (a *applier) watch(snapshotID string, i int) {
 // checkWatched looks at the watched snapshots once: a completed one has its
 // displaced snapshots deleted, one in error is a snapshot not made and
 // displaces nothing, a pending or not yet visible one waits for the next
-// check or the next run. A failed describe only postpones the decision.
-func (a *applier) checkWatched(ctx context.Context) {
+// check or the next run. A failed describe only postpones the decision:
+// it is returned, and the rest of the check waits for the next one.
+func (a *applier) checkWatched(ctx context.Context) error {
 	a.mu.Lock()
 	ids := make([]string, 0, len(a.watching))
 	for id := range a.watching {
@@ -41,7 +42,7 @@ func (a *applier) checkWatched(ctx context.Context) {
 		ids = ids[len(batch):]
 		states, err := a.states(ctx, batch)
 		if err != nil {
-			return
+			return err
 		}
 		for _, id := range batch {
 			if s := states[id]; s == fleet.StateCompleted || s == fleet.StateError {
@@ -49,6 +50,7 @@ func (a *applier) checkWatched(ctx context.Context) {
 			}
 		}
 	}
+	return nil
 }
 
 func (a *applier) states(ctx context.Context, ids []string) (map[string]string, error) {
@@ -100,12 +102,19 @@ func (a *applier) recordSettled(i int, snapshotID, state string) {
 	a.out.Settled = append(a.out.Settled, Settled{VolumeID: a.job.Plan.Volumes[i].VolumeID, SnapshotID: snapshotID, State: state})
 }
 
-// pruneDisplaced deletes what a completed new snapshot displaces.
+// pruneDisplaced deletes what a completed new snapshot displaces. When
+// time ran out before a deletion could be asked, the item goes back to
+// the freed ones, for this invocation's end to see or the next to do.
 func (a *applier) pruneDisplaced(ctx context.Context, it item, release func()) {
 	v := a.job.Plan.Volumes[it.i]
-	a.prune(ctx, v.VolumeID, v.Displaced, func() {
+	a.prune(ctx, it.i, v.Displaced, func() {
 		a.mu.Lock()
-		a.recordSettled(it.i, it.snap, fleet.StateCompleted)
+		if a.postponed[it.i] {
+			delete(a.postponed, it.i)
+			a.freed = append(a.freed, it)
+		} else {
+			a.recordSettled(it.i, it.snap, fleet.StateCompleted)
+		}
 		a.mu.Unlock()
 		release()
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -23,11 +24,12 @@ const (
 	applyParts    = "apply-"
 )
 
-// partName names the outcomes of the region's round'th successful Apply
-// invocation: a retry overwrites the part of the attempt it repeats, and
-// the rounds after the last volume (deleting what completed snapshots
-// displace) each keep their own.
-func partName(kind string, round int) string { return fmt.Sprintf("%s%07d.json", kind, round) }
+// partName names one Apply invocation's outcomes: by round (the region's
+// successful invocations so far), then by invocation, so a retry keeps
+// the part of the attempt it repeats; the summary counts repeated work once.
+func partName(kind string, round int, invocation string) string {
+	return fmt.Sprintf("%s%07d-%s.json", kind, round, invocation)
+}
 
 // Discover takes the pair's lease, then lists and plans the region and
 // records the plan. A pair that another running execution holds is left
@@ -76,14 +78,14 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 		ceiling = max(d.MaxDeletesPerRegion-t.Deleted, 0)
 	}
 	worker, stopAt := d.worker(ctx, t.Region)
-	job := region.Job{Params: t.Run.params(), Plan: plan, From: t.Cursor, StopAt: stopAt, MaxDeletes: ceiling, Journal: d.journal(ctx, t)}
+	journal := d.journal(ctx, t)
+	job := region.Job{Params: t.Run.params(), Plan: plan, From: t.Cursor, StopAt: stopAt, MaxDeletes: ceiling, Journal: journal}
 	out, next, err := worker.Apply(ctx, job)
 	// What was done is recorded even when the invocation ends in an error
-	// (also past the deadline, which would lose it); a retry overwrites
-	// this part, and the journal keeps what it made.
+	// (also past the deadline, which would lose it).
 	if len(out.Created)+len(out.Deleted)+len(out.Settled) > 0 || err == nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		key := runstore.Key(t.Run.Execution, t.Region, partName(applyParts, t.Round))
+		key := runstore.Key(t.Run.Execution, t.Region, partName(applyParts, t.Round, journal.self))
 		if perr := d.Store.Put(rctx, key, out); perr != nil && err == nil {
 			err = perr
 		}
@@ -143,9 +145,13 @@ func Summarize(plan region.Plan, parts []region.Outcomes, ceiling int) report.Re
 }
 
 // summarizeParts adds the outcomes to r and returns each volume's new
-// snapshot of this run.
+// snapshot of this run. Every attempt keeps its part, and a retry repeats
+// some of a lost attempt's work: a volume counts once (made if any attempt
+// made it), a snapshot's deletion once (deleted if any attempt deleted it).
 func summarizeParts(r *report.Region, parts []region.Outcomes, ceiling int) map[string]string {
-	made := map[string]string{}
+	made, failed := map[string]string{}, map[string]string{}
+	gone, deleteFailed, inUse, postponed := map[string]bool{}, map[string]region.Deleted{}, map[string]region.Deleted{}, map[string]region.Deleted{}
+	settled := map[string]region.Settled{}
 	for _, part := range parts {
 		if part.DeleteCeiling && !r.DeleteCeiling {
 			r.DeleteCeiling = true
@@ -153,30 +159,65 @@ func summarizeParts(r *report.Region, parts []region.Outcomes, ceiling int) map[
 		}
 		for _, c := range part.Created {
 			if c.Error != "" {
-				r.NotMadeList = append(r.NotMadeList, fmt.Sprintf("create snapshot of %s: %s", c.VolumeID, c.Error))
-				continue
+				failed[c.VolumeID] = c.Error
+			} else if made[c.VolumeID] == "" {
+				made[c.VolumeID] = c.SnapshotID
 			}
-			r.Created++
-			made[c.VolumeID] = c.SnapshotID
 		}
 		for _, s := range part.Settled {
-			if s.State == fleet.StateError {
-				r.Created--
-				r.NotMadeList = append(r.NotMadeList, fmt.Sprintf("snapshot %s of %s ended in state error", s.SnapshotID, s.VolumeID))
-			}
+			settled[s.SnapshotID] = s
 		}
 		for _, del := range part.Deleted {
 			switch {
+			case del.Postponed:
+				postponed[del.SnapshotID] = del
 			case del.InUse:
-				r.InUse = append(r.InUse, fmt.Sprintf("%s (of %s)", del.SnapshotID, del.VolumeID))
+				inUse[del.SnapshotID] = del
 			case del.Error != "":
-				r.Errors = append(r.Errors, fmt.Sprintf("delete %s (of %s): %s", del.SnapshotID, del.VolumeID, del.Error))
+				deleteFailed[del.SnapshotID] = del
 			default:
-				r.Deleted++
+				gone[del.SnapshotID] = true
 			}
 		}
 	}
+	r.Created = len(made)
+	for _, vol := range sortedKeys(failed) {
+		if made[vol] == "" {
+			r.NotMadeList = append(r.NotMadeList, fmt.Sprintf("create snapshot of %s: %s", vol, failed[vol]))
+		}
+	}
+	for _, id := range sortedKeys(settled) {
+		if s := settled[id]; s.State == fleet.StateError {
+			r.Created--
+			r.NotMadeList = append(r.NotMadeList, fmt.Sprintf("snapshot %s of %s ended in state error", s.SnapshotID, s.VolumeID))
+		}
+	}
+	r.Deleted = len(gone)
+	for _, id := range sortedKeys(inUse) {
+		if !gone[id] {
+			r.InUse = append(r.InUse, fmt.Sprintf("%s (of %s)", id, inUse[id].VolumeID))
+		}
+	}
+	for _, id := range sortedKeys(deleteFailed) {
+		if d := deleteFailed[id]; !gone[id] && inUse[id].SnapshotID == "" {
+			r.Errors = append(r.Errors, fmt.Sprintf("delete %s (of %s): %s", id, d.VolumeID, d.Error))
+		}
+	}
+	for _, id := range sortedKeys(postponed) {
+		if !gone[id] && inUse[id].SnapshotID == "" && deleteFailed[id].SnapshotID == "" {
+			r.Errors = append(r.Errors, fmt.Sprintf("delete %s (of %s): postponed to the next run, the invocation's time ran out", id, postponed[id].VolumeID))
+		}
+	}
 	return made
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // waiting counts displaced snapshots whose new snapshot had not completed
@@ -205,8 +246,7 @@ func waiting(plan region.Plan, parts []region.Outcomes, made map[string]string) 
 	return n
 }
 
-// readParts reads every outcome record of a region, in cursor order. A
-// retried invocation overwrites its own part, so nothing is counted twice.
+// readParts reads every outcome record of a region, in round order.
 func readParts(ctx context.Context, store runstore.Store, t RegionTask) ([]region.Outcomes, error) {
 	keys, err := store.List(ctx, runstore.Key(t.Run.Execution, t.Region, applyParts))
 	if err != nil {

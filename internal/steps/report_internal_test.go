@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snapper/snapper/internal/fleet"
 	"github.com/snapper/snapper/internal/region"
 	"github.com/snapper/snapper/internal/report"
 )
@@ -46,4 +47,29 @@ func TestSummaryReportsTheDeletionCeiling(t *testing.T) {
 	assert.Equal(t, 1, r.Deleted)
 	require.Len(t, r.Errors, 1, "said once")
 	assert.Contains(t, r.Errors[0], "pruning stopped at the ceiling of 1 deletions per region per run")
+}
+
+// A lost attempt and its retry both keep their parts: the retry finds the
+// lost attempt's snapshot (Earlier) and re-issues its delete (NotFound is
+// success). The summary counts each volume and each deletion once, and a
+// create that failed in one attempt but was made in another is made.
+func TestSummaryCountsRepeatedWorkOnce(t *testing.T) {
+	plan := region.Plan{Region: "eu-west-1", Volumes: []fleet.VolumePlan{
+		{ManagedVolume: fleet.ManagedVolume{VolumeID: "vol-a"}, Create: true, Delete: []string{"snap-old-a"}},
+		{ManagedVolume: fleet.ManagedVolume{VolumeID: "vol-b"}, Create: true, Delete: []string{"snap-old-b"}},
+		{ManagedVolume: fleet.ManagedVolume{VolumeID: "vol-c"}, Create: true},
+	}}
+	lost := region.Outcomes{
+		Created: []region.Created{{VolumeID: "vol-a", SnapshotID: "snap-1"}, {VolumeID: "vol-b", Error: "InternalError: try again"}},
+		Deleted: []region.Deleted{{VolumeID: "vol-a", SnapshotID: "snap-old-a"}, {VolumeID: "vol-b", SnapshotID: "snap-old-b", Error: "IncorrectState: busy"}},
+	}
+	retry := region.Outcomes{
+		Created: []region.Created{{VolumeID: "vol-a", SnapshotID: "snap-1", Earlier: true}, {VolumeID: "vol-b", SnapshotID: "snap-2"}, {VolumeID: "vol-c", Error: "UnauthorizedOperation: no"}},
+		Deleted: []region.Deleted{{VolumeID: "vol-a", SnapshotID: "snap-old-a"}, {VolumeID: "vol-b", SnapshotID: "snap-old-b"}},
+	}
+	r := Summarize(plan, []region.Outcomes{lost, retry}, 0)
+	assert.Equal(t, 2, r.Created, "vol-a once, vol-b made by the retry")
+	assert.Equal(t, 2, r.Deleted, "snap-old-a once, snap-old-b deleted by the retry")
+	assert.Empty(t, r.Errors, "the failed delete was repeated and succeeded")
+	assert.Equal(t, []string{"create snapshot of vol-c: UnauthorizedOperation: no"}, r.NotMadeList)
 }
