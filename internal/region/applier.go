@@ -26,7 +26,7 @@ type applier struct {
 	out      Outcomes
 	left     int // deletions left under the ceiling; negative: no limit
 
-	freed     []item // completed new snapshots whose displaced ones may go
+	freed     []item       // completed new snapshots whose displaced ones may go
 	postponed map[int]bool // plan volumes with a deletion time did not allow
 	handed    int
 	lastCheck time.Time

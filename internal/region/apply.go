@@ -112,9 +112,9 @@ type Deleted struct {
 	InUse      bool   `json:"in_use,omitempty"`
 	// Postponed is set when the invocation's time ran out before the
 	// call could be made: nothing was asked of EC2.
-	Postponed bool `json:"postponed,omitempty"`
-	DryRun     bool   `json:"dry_run,omitempty"`
-	Error      string `json:"error,omitempty"`
+	Postponed bool   `json:"postponed,omitempty"`
+	DryRun    bool   `json:"dry_run,omitempty"`
+	Error     string `json:"error,omitempty"`
 }
 
 // Settled is a new snapshot seen completed or in error.
