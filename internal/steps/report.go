@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -52,6 +53,9 @@ func (d Deps) Report(ctx context.Context, ev ReportEvent) (ReportOutput, error) 
 			reg.Failed = describeTaskError(t.Error)
 		} else if err := d.Store.Get(ctx, runstore.Key(ev.Run.Execution, t.Region, summaryRecord), &reg); err != nil {
 			reg.Failed = "its summary could not be read: " + err.Error()
+			if errors.Is(err, runstore.ErrNotFound) {
+				reg.Failed = "its summary is missing (its work did not finish): " + err.Error()
+			}
 		}
 		regions = append(regions, reg)
 	}
