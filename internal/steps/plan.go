@@ -57,11 +57,11 @@ func (d Deps) Plan(ctx context.Context, ev PlanEvent) (PlanOutput, error) {
 		}
 		if holder != "" {
 			run.DuplicateOf = holder
-			d.log(run, "", "plan").Warn("second delivery of this run time: doing nothing", "handled_by", holder, "run_time", run.Time)
+			d.log(ctx, run, "", "plan").Warn("second delivery of this run time: doing nothing", "handled_by", holder, "run_time", run.Time)
 			return PlanOutput{Run: run, Regions: []string{}}, nil
 		}
 	}
-	d.log(run, "", "plan").Info("planned", "regions", regions, "run_time", run.Time, "dry_run", run.DryRun)
+	d.log(ctx, run, "", "plan").Info("planned", "regions", regions, "run_time", run.Time, "dry_run", run.DryRun)
 	return PlanOutput{Run: run, Regions: regions}, nil
 }
 

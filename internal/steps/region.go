@@ -27,7 +27,7 @@ func partName(kind string, from int) string { return fmt.Sprintf("%s%07d.json", 
 
 // Discover lists and plans one region and records the plan.
 func (d Deps) Discover(ctx context.Context, t RegionTask) (RegionTask, error) {
-	log := d.log(t.Run, t.Region, "discover")
+	log := d.log(ctx, t.Run, t.Region, "discover")
 	plan, err := region.Discover(ctx, d.EC2(t.Region), d.limits(), t.Region, t.Run.params())
 	if err != nil {
 		return t, failure("discover", err)
@@ -45,7 +45,7 @@ func (d Deps) Discover(ctx context.Context, t RegionTask) (RegionTask, error) {
 // until done or until the invocation's time is nearly up; when the region
 // is done it records the region's summary for the report.
 func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
-	log := d.log(t.Run, t.Region, "apply")
+	log := d.log(ctx, t.Run, t.Region, "apply")
 	var plan region.Plan
 	if err := d.Store.Get(ctx, runstore.Key(t.Run.Execution, t.Region, planRecord), &plan); err != nil {
 		return t, failure("apply", err)

@@ -45,7 +45,7 @@ func cutForOutput(full report.Report) report.Report {
 // Report gathers every region's summary, keeps the full report in the run
 // bucket, publishes the cut text to SNS and returns a cut report.
 func (d Deps) Report(ctx context.Context, ev ReportEvent) (ReportOutput, error) {
-	log := d.log(ev.Run, "", "report")
+	log := d.log(ctx, ev.Run, "", "report")
 	var regions []report.Region
 	for _, t := range ev.Regions {
 		reg := report.Region{Region: t.Region}
