@@ -87,12 +87,15 @@ def resolve_conditions(template, params):
     conditions = {}
     pending = dict(template.get("Conditions", {}))
     while pending:  # conditions may name each other, in any order
+        before = len(pending)
         for name, expr in list(pending.items()):
             try:
                 conditions[name] = bool(decide(expr, values, conditions))
                 del pending[name]
             except KeyError:
                 pass
+        if len(pending) == before:
+            sys.exit(f"conditions that cannot be decided: {sorted(pending)}")
     resources = {
         rid: r for rid, r in template["Resources"].items()
         if conditions.get(r.get("Condition"), True)
