@@ -6,6 +6,9 @@ FUNCTIONS := plan discover apply report
 GO        ?= go
 VENV      := .venv
 VENV_OK   := $(VENV)/.installed
+# checkov pins a boto3 that aws-sam-cli cannot share: it gets its own venv.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_OK   := $(CHECKOV_VENV)/.installed
 GOBUILD   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -22,7 +25,12 @@ $(VENV_OK): tools/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
 	touch $@
 
-venv: $(VENV_OK)
+$(CHECKOV_OK): tools/requirements-checkov.txt
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements-checkov.txt
+	touch $@
+
+venv: $(VENV_OK) $(CHECKOV_OK)
 
 # One bootstrap per function for provided.al2023 on arm64, as `sam build` makes them.
 build:
@@ -44,7 +52,7 @@ build-ReportFunction:
 test: $(VENV_OK)
 	$(GO) test -count=1 -timeout 20m ./...
 
-lint: $(VENV_OK)
+lint: $(VENV_OK) $(CHECKOV_OK)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.venv/*')); \
 		if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) vet ./...
@@ -55,6 +63,10 @@ lint: $(VENV_OK)
 	$(VENV)/bin/cfn-lint template.yaml
 	$(GO) run ./cmd/snapper validate --template template.yaml
 	$(VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
+	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --skip-download
+	@# and what CloudFormation receives: the roles SAM generates, the schedule, the functions
+	@mkdir -p build && $(VENV)/bin/python tools/transform.py template.yaml > build/template.transformed.json
+	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --skip-download -f build/template.transformed.json
 
 # The main job on a local AWS: demo fleet in two regions, the real state machine.
 demo: $(VENV_OK)

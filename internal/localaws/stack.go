@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -142,7 +143,7 @@ func Up(ctx context.Context, opts Options) (_ *Env, err error) {
 	}
 	cfg := env.Config()
 	deps := wiring.New(cfg, env.Bucket, env.TopicArn, max(opts.Concurrency, 16), PathStyle)
-	deps.Logger = slog.New(slog.NewJSONHandler(logOut, nil))
+	deps.Logger = slog.New(requestIDHandler{slog.NewJSONHandler(logOut, nil)})
 	deps.Limits = func() region.Limits { return region.Limits{} }
 	if opts.EC2Limits > 0 {
 		deps.Limits = func() region.Limits { return region.AWSLimits(opts.EC2Limits) }
@@ -270,4 +271,23 @@ func (e *Env) Close() {
 		cancel()
 	}
 	e.Moto.Stop()
+}
+
+// requestIDHandler adds the invocation's request id from the context, as
+// the Lambda log handler (lambdacontext) does, so local logs read the same.
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		r.AddAttrs(slog.String("requestId", lc.AwsRequestID))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
 }

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -49,10 +51,17 @@ func (s Store) Put(ctx context.Context, key string, v any) error {
 	return nil
 }
 
+// ErrNotFound is in the chain of Get's error when there is no object at
+// the key, whichever way S3 said so.
+var ErrNotFound = errors.New("no such record")
+
 // Get reads the JSON record at key into v.
 func (s Store) Get(ctx context.Context, key string, v any) error {
 	out, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
 	if err != nil {
+		if s.missing(ctx, key, err) {
+			return fmt.Errorf("read s3://%s/%s: %w (%w)", s.Bucket, key, ErrNotFound, err)
+		}
 		return fmt.Errorf("read s3://%s/%s: %w", s.Bucket, key, err)
 	}
 	defer out.Body.Close()
@@ -110,6 +119,35 @@ func (s Store) Replace(ctx context.Context, key string, v any, etag string) (rep
 	return false, fmt.Errorf("replace s3://%s/%s: %w", s.Bucket, key, err)
 }
 
+// missing tells whether a failed read means there is no object. S3 says
+// 404 NoSuchKey only to a reader that may list the bucket, else 403
+// AccessDenied; a listing of the key itself then decides.
+func (s Store) missing(ctx context.Context, key string, err error) bool {
+	switch errorCode(err) {
+	case "NoSuchKey", "NotFound":
+		return true
+	case "AccessDenied":
+		out, lerr := s.Client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(s.Bucket), Prefix: aws.String(key), MaxKeys: aws.Int32(1)})
+		return lerr == nil && (len(out.Contents) == 0 || aws.ToString(out.Contents[0].Key) != key)
+	}
+	return false
+}
+
+func errorCode(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorCode()
+	}
+	return ""
+}
+
+// Conditional writes that race: S3 may answer 409 ConditionalRequestConflict,
+// which means "try again", not "someone else was first" (that is 412).
+const (
+	createAttempts = 6
+	createBackoff  = 50 * time.Millisecond
+)
+
 // Create writes v at key only if nothing is there yet (a conditional
 // write); created is false when another writer got there first.
 func (s Store) Create(ctx context.Context, key string, v any) (created bool, err error) {
@@ -117,21 +155,30 @@ func (s Store) Create(ctx context.Context, key string, v any) (created bool, err
 	if err != nil {
 		return false, err
 	}
-	_, err = s.Client.PutObject(ctx, &s3.PutObjectInput{
-		Bucket:      aws.String(s.Bucket),
-		Key:         aws.String(key),
-		Body:        bytes.NewReader(body),
-		ContentType: aws.String("application/json"),
-		IfNoneMatch: aws.String("*"),
-	})
-	var api smithy.APIError
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.As(err, &api) && (api.ErrorCode() == "PreconditionFailed" || api.ErrorCode() == "ConditionalRequestConflict"):
-		return false, nil
+	for attempt := 1; ; attempt++ {
+		_, err = s.Client.PutObject(ctx, &s3.PutObjectInput{
+			Bucket:      aws.String(s.Bucket),
+			Key:         aws.String(key),
+			Body:        bytes.NewReader(body),
+			ContentType: aws.String("application/json"),
+			IfNoneMatch: aws.String("*"),
+		})
+		switch code := errorCode(err); {
+		case err == nil:
+			return true, nil
+		case code == "PreconditionFailed":
+			return false, nil
+		case code != "ConditionalRequestConflict" || attempt == createAttempts:
+			return false, fmt.Errorf("create s3://%s/%s: %w", s.Bucket, key, err)
+		}
+		// Full jitter, so that the racing writers do not meet again.
+		wait := time.Duration(rand.Int64N(int64(createBackoff << attempt)))
+		select {
+		case <-ctx.Done():
+			return false, fmt.Errorf("create s3://%s/%s: %w (after %w)", s.Bucket, key, ctx.Err(), err)
+		case <-time.After(wait):
+		}
 	}
-	return false, fmt.Errorf("create s3://%s/%s: %w", s.Bucket, key, err)
 }
 
 // List returns the keys under prefix, in S3's (lexical) order.

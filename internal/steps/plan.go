@@ -44,7 +44,7 @@ func (d Deps) Plan(ctx context.Context, ev PlanEvent) (PlanOutput, error) {
 	case err != nil:
 		return PlanOutput{}, &errkind.TransientError{Step: "plan", Err: err}
 	}
-	d.log(run, "", "plan").Info("planned", "regions", regions, "run_time", run.Time, "dry_run", run.DryRun)
+	d.log(ctx, run, "", "plan").Info("planned", "regions", regions, "run_time", run.Time, "dry_run", run.DryRun)
 	return PlanOutput{Run: run, Regions: regions}, nil
 }
 

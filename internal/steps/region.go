@@ -35,7 +35,7 @@ func partName(kind string, round int, invocation string) string {
 // records the plan. A pair that another running execution holds is left
 // to it: its summary says so and the pair is done.
 func (d Deps) Discover(ctx context.Context, t RegionTask) (RegionTask, error) {
-	log := d.log(t.Run, t.Region, "discover")
+	log := d.log(ctx, t.Run, t.Region, "discover")
 	holder, err := d.takeLease(ctx, t)
 	if err != nil {
 		return t, failure("discover", err)
@@ -68,7 +68,7 @@ func (d Deps) Discover(ctx context.Context, t RegionTask) (RegionTask, error) {
 // invocation starts from the pair's journal, so a retry that gets less far
 // than a lost attempt, and the continuation after it, make no duplicate.
 func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
-	log := d.log(t.Run, t.Region, "apply")
+	log := d.log(ctx, t.Run, t.Region, "apply")
 	var plan region.Plan
 	if err := d.Store.Get(ctx, runstore.Key(t.Run.Execution, t.Region, planRecord), &plan); err != nil {
 		return t, failure("apply", err)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -44,7 +45,7 @@ func cutForOutput(full report.Report) report.Report {
 // Report gathers every region's summary, keeps the full report in the run
 // bucket, publishes the cut text to SNS and returns a cut report.
 func (d Deps) Report(ctx context.Context, ev ReportEvent) (ReportOutput, error) {
-	log := d.log(ev.Run, "", "report")
+	log := d.log(ctx, ev.Run, "", "report")
 	var regions []report.Region
 	for _, t := range ev.Regions {
 		reg := report.Region{Region: t.Region}
@@ -52,6 +53,9 @@ func (d Deps) Report(ctx context.Context, ev ReportEvent) (ReportOutput, error) 
 			reg.Failed = describeTaskError(t.Error)
 		} else if err := d.Store.Get(ctx, runstore.Key(ev.Run.Execution, t.Region, summaryRecord), &reg); err != nil {
 			reg.Failed = "its summary could not be read: " + err.Error()
+			if errors.Is(err, runstore.ErrNotFound) {
+				reg.Failed = "its summary is missing (its work did not finish): " + err.Error()
+			}
 		}
 		regions = append(regions, reg)
 	}

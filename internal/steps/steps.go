@@ -163,13 +163,25 @@ func (d Deps) limits() region.Limits {
 	return d.Limits()
 }
 
-func (d Deps) log(run Run, regionName, step string) *slog.Logger {
+// log is the step's logger: every line carries execution, region and step,
+// and goes out with the invocation's context, from which the Lambda log
+// handler (lambdacontext) takes the request id.
+func (d Deps) log(ctx context.Context, run Run, regionName, step string) stepLog {
 	l := d.Logger
 	if l == nil {
 		l = slog.Default()
 	}
-	return l.With("execution", run.Execution, "region", regionName, "step", step)
+	return stepLog{ctx: ctx, l: l.With("execution", run.Execution, "region", regionName, "step", step)}
 }
+
+// stepLog binds the context, so that no call can leave it out.
+type stepLog struct {
+	ctx context.Context
+	l   *slog.Logger
+}
+
+func (s stepLog) Info(msg string, args ...any) { s.l.InfoContext(s.ctx, msg, args...) }
+func (s stepLog) Warn(msg string, args ...any) { s.l.WarnContext(s.ctx, msg, args...) }
 
 // stopAt is when a handler stops taking new work, and the drain time
 // after it: a margin before the invocation's deadline, so that the work in

@@ -1,0 +1,106 @@
+package runstore_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/snapper/snapper/internal/runstore"
+)
+
+// fakeS3 answers with the errors real S3 gives and moto does not: 409 to a
+// racing conditional write, 403 to a reader without s3:ListBucket.
+type fakeS3 struct {
+	putErrs  []error // answered in turn, then success
+	puts     int
+	getErr   error
+	listKeys []string
+	listErr  error
+}
+
+func (f *fakeS3) PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	f.puts++
+	if len(f.putErrs) > 0 {
+		err := f.putErrs[0]
+		f.putErrs = f.putErrs[1:]
+		return nil, err
+	}
+	return &s3.PutObjectOutput{}, nil
+}
+
+func (f *fakeS3) GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	return nil, f.getErr
+}
+
+func (f *fakeS3) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	if f.listErr != nil {
+		return nil, f.listErr
+	}
+	out := &s3.ListObjectsV2Output{}
+	for _, k := range f.listKeys {
+		out.Contents = append(out.Contents, types.Object{Key: aws.String(k)})
+	}
+	return out, nil
+}
+
+func apiErr(code string, status int) error { // status: what S3 answers with the code
+	return &smithy.GenericAPIError{Code: code, Message: http.StatusText(status)}
+}
+
+func TestCreateRetriesAConditionalRequestConflict(t *testing.T) {
+	f := &fakeS3{putErrs: []error{apiErr("ConditionalRequestConflict", 409), apiErr("ConditionalRequestConflict", 409)}}
+	created, err := runstore.Store{Client: f, Bucket: "b"}.Create(context.Background(), "locks/p/t.json", struct{}{})
+	require.NoError(t, err)
+	assert.True(t, created, "409 means: try again; the third try wins")
+	assert.Equal(t, 3, f.puts)
+}
+
+func TestCreateAfterAConflictCanStillLose(t *testing.T) {
+	f := &fakeS3{putErrs: []error{apiErr("ConditionalRequestConflict", 409), apiErr("PreconditionFailed", 412)}}
+	created, err := runstore.Store{Client: f, Bucket: "b"}.Create(context.Background(), "k", struct{}{})
+	require.NoError(t, err)
+	assert.False(t, created, "412 after the retry: the other writer was first")
+}
+
+func TestCreateEndlessConflictIsAnErrorNotALoss(t *testing.T) {
+	var errs []error
+	for range 20 {
+		errs = append(errs, apiErr("ConditionalRequestConflict", 409))
+	}
+	f := &fakeS3{putErrs: errs}
+	created, err := runstore.Store{Client: f, Bucket: "b"}.Create(context.Background(), "k", struct{}{})
+	require.Error(t, err, "never 'someone else holds it' on a conflict: the step is retried instead")
+	assert.False(t, created)
+	assert.Contains(t, err.Error(), "ConditionalRequestConflict")
+}
+
+func TestGetMissing(t *testing.T) {
+	tests := []struct {
+		name    string
+		f       fakeS3
+		missing bool
+	}{
+		{"404 NoSuchKey", fakeS3{getErr: &types.NoSuchKey{}}, true},
+		{"403 without ListBucket, nothing listed", fakeS3{getErr: apiErr("AccessDenied", 403), listKeys: nil}, true},
+		{"403 without ListBucket, only a longer key", fakeS3{getErr: apiErr("AccessDenied", 403), listKeys: []string{"runs/e/r/summary.json.bak"}}, true},
+		{"403 on an object that exists", fakeS3{getErr: apiErr("AccessDenied", 403), listKeys: []string{"runs/e/r/summary.json"}}, false},
+		{"403 and the listing refused too", fakeS3{getErr: apiErr("AccessDenied", 403), listErr: apiErr("AccessDenied", 403)}, false},
+		{"500", fakeS3{getErr: apiErr("InternalError", 500)}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var v struct{}
+			err := runstore.Store{Client: &tc.f, Bucket: "b"}.Get(context.Background(), "runs/e/r/summary.json", &v)
+			require.Error(t, err)
+			assert.Equal(t, tc.missing, errors.Is(err, runstore.ErrNotFound), err.Error())
+		})
+	}
+}
