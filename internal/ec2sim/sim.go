@@ -106,6 +106,27 @@ func candidates[T any](all map[string]T, index map[string]map[string]bool, filte
 	return sortedKeys(all)
 }
 
+// snapshotCandidates narrows a snapshot listing by an exact snapshot-id
+// filter (the watch's batches), else by volume: a scan and sort of a
+// region's every snapshot per call, under the simulator's one lock, would
+// cost the other regions' calls their timing.
+func snapshotCandidates(f *fleet, filters []types.Filter) []string {
+	for _, fl := range filters {
+		if aws.ToString(fl.Name) != "snapshot-id" || slices.ContainsFunc(fl.Values, func(v string) bool { return strings.ContainsAny(v, "*?") }) {
+			continue
+		}
+		var ids []string
+		for _, v := range fl.Values {
+			if _, ok := f.snapshots[v]; ok {
+				ids = append(ids, v)
+			}
+		}
+		slices.Sort(ids)
+		return slices.Compact(ids)
+	}
+	return candidates(f.snapshots, f.snapsByVolume, filters, "volume-id")
+}
+
 type instance struct {
 	id    string
 	state string
@@ -605,7 +626,7 @@ func (c *Client) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshot
 				return nil, apiError("InvalidSnapshot.NotFound", fmt.Sprintf("The snapshot '%s' does not exist.", id))
 			}
 		}
-		for _, id := range candidates(f.snapshots, f.snapsByVolume, in.Filters, "volume-id") {
+		for _, id := range snapshotCandidates(f, in.Filters) {
 			sn := f.snapshots[id]
 			if now.Before(sn.visibleAt) || (len(in.SnapshotIds) > 0 && !slices.Contains(in.SnapshotIds, id)) {
 				continue
