@@ -80,12 +80,12 @@ type Result struct {
 	// Waiting counts volumes that keep one displaced snapshot more than K
 	// because their new snapshot was still pending when the region's work
 	// ended (SPEC 5: the next run deletes it).
-	Waiting int `json:"displaced_waiting"`
-	NaiveWallSeconds float64            `json:"naive_wall_seconds,omitempty"`
-	NaiveVolumes     int                `json:"naive_volumes_done,omitempty"`
-	NaiveProjected   bool               `json:"naive_projected,omitempty"` // wall projected from the volumes done in NaiveBudget
-	NaiveFailed      int                `json:"naive_failed,omitempty"`
-	SpeedupOverNaive float64            `json:"speedup_over_naive,omitempty"`
+	Waiting          int     `json:"displaced_waiting"`
+	NaiveWallSeconds float64 `json:"naive_wall_seconds,omitempty"`
+	NaiveVolumes     int     `json:"naive_volumes_done,omitempty"`
+	NaiveProjected   bool    `json:"naive_projected,omitempty"` // wall projected from the volumes done in NaiveBudget
+	NaiveFailed      int     `json:"naive_failed,omitempty"`
+	SpeedupOverNaive float64 `json:"speedup_over_naive,omitempty"`
 }
 
 // Run seeds the fleet, runs one execution through local mode, checks the

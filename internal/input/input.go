@@ -179,6 +179,8 @@ func CheckPrefix(p string) error {
 		return fmt.Errorf("tag keys starting with aws: are reserved by AWS")
 	case !prefixPattern.MatchString(p):
 		return fmt.Errorf("may hold only letters, digits and _ . : / = + - @ (EC2 filters treat * and ? as wildcards, so such a prefix could match another schedule's snapshots)")
+	case strings.Trim(p, ".") == "":
+		return fmt.Errorf("must hold more than dots (the run bucket's keys are paths, where . and .. name other folders)")
 	case len(p) > MaxPrefixLen:
 		return fmt.Errorf("too long: %d characters, at most %d (%q must fit EC2's %d-character tag key limit)", len(p), MaxPrefixLen, p+LongestTagSuffix, MaxTagKeyLen)
 	}

@@ -76,6 +76,7 @@ func TestParseRejectsNamingKeyAndValue(t *testing.T) {
 		{"prefix too long for a tag key", `{"tag_prefix":"` + strings.Repeat("p", 120) + `"}`, "tag_prefix", `"` + strings.Repeat("p", 120) + `"`},
 		{"prefix one character too long (116 with _keep_monthly is 129)", `{"tag_prefix":"` + strings.Repeat("p", 116) + `"}`, "tag_prefix", `"` + strings.Repeat("p", 116) + `"`},
 		{"prefix with ? would match autosnap's snapshots", `{"tag_prefix":"auto?nap"}`, "tag_prefix", `"auto?nap"`},
+		{"prefix .. would make two accounts share a lease key", `{"tag_prefix":".."}`, "tag_prefix", `".."`},
 		{"prefix with *", `{"tag_prefix":"auto*"}`, "tag_prefix", `"auto*"`},
 		{"prefix with a backslash", `{"tag_prefix":"auto\\?nap"}`, "tag_prefix", `"auto\\?nap"`},
 		{"prefix with a space", `{"tag_prefix":"auto snap"}`, "tag_prefix", `"auto snap"`},

@@ -65,13 +65,30 @@ func (w Worker) start(ctx context.Context, job Job) (*applier, error) {
 		return nil, err
 	}
 	for _, s := range found {
-		if a.known[s.VolumeID] == "" {
+		if a.known[s.VolumeID] == "" && s.State != fleet.StateError {
 			a.known[s.VolumeID] = s.ID
+		}
+	}
+	// A snapshot of this run that ended in error was not made: a volume
+	// still ahead gets another (Discover planned it), whatever the journal
+	// says; one already handled has it settled as not made.
+	errored := map[string]string{}
+	for _, s := range found {
+		if s.State == fleet.StateError && (a.known[s.VolumeID] == s.ID || a.known[s.VolumeID] == "") {
+			errored[s.VolumeID] = s.ID
+			delete(a.known, s.VolumeID)
+		}
+	}
+	for vol, id := range a.known {
+		if a.settled[id] == fleet.StateError {
+			delete(a.known, vol)
 		}
 	}
 	for i, v := range job.Plan.Volumes[:job.From] {
 		if id := a.watchable(v); id != "" {
 			a.watch(id, i)
+		} else if id := errored[v.VolumeID]; id != "" && a.known[v.VolumeID] == "" {
+			a.watch(id, i) // the next look settles it as not made
 		}
 	}
 	return a, nil

@@ -201,3 +201,40 @@ func TestNewSnapshotInErrorDisplacesNothing(t *testing.T) {
 	assert.False(t, left()[goodOld], "displaced once its new snapshot completed")
 	assert.Equal(t, 1, out.NotMade(), "the snapshot in error is not made")
 }
+
+// A first execution's snapshot of this run ended in error; a second
+// execution for the same run time (a late delivery taking the lease over,
+// or a re-run) must make the volume's snapshot, not count the broken one
+// as made (found by review).
+func TestRerunAfterASnapshotInErrorMakesOne(t *testing.T) {
+	sim := ec2sim.New()
+	v := sim.AddVolume(reg, sim.AddInstance(reg, map[string]string{"autosnap": "1", "autosnap_retain": "1"}), nil)
+	old := sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: v, Start: runTime.AddDate(0, 0, -1), Tags: toolTags("autosnap")})
+	broken := sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: v, Start: runTime, State: "error",
+		Tags: map[string]string{"snapshot_tool": "autosnap", "autosnap_run": fleet.RunTag(runTime)}})
+	journal := &memJournal{made: Made{Snapshots: map[string]string{v: broken}, Settled: map[string]string{broken: fleet.StateError}}}
+	ctx := context.Background()
+	p := params()
+	p.Execution = "exec-2"
+	plan, err := Discover(ctx, sim.Region(reg), Limits{}, reg, p)
+	require.NoError(t, err)
+	require.True(t, plan.Volumes[0].Create)
+
+	out, _, err := Worker{EC2: sim.Region(reg), Concurrency: 1}.Apply(ctx, Job{Params: p, Plan: plan, MaxDeletes: -1, Journal: journal})
+	require.NoError(t, err)
+
+	good := 0
+	for _, s := range sim.Snapshots(reg) {
+		if s.Volume == v && s.Tags["autosnap_run"] == fleet.RunTag(runTime) && s.State != "error" {
+			good++
+		}
+	}
+	assert.Equal(t, 1, good, "the run time has its snapshot")
+	require.Len(t, out.Created, 1)
+	assert.False(t, out.Created[0].Earlier)
+	left := map[string]bool{}
+	for _, s := range sim.Snapshots(reg) {
+		left[s.ID] = true
+	}
+	assert.False(t, left[old], "K=1: the new completed snapshot displaces the old one")
+}

@@ -3,6 +3,7 @@ package runstore
 import (
 	"net/url"
 	"path"
+	"strings"
 )
 
 // The run bucket's key layout, in one place. runs/ holds what each
@@ -23,11 +24,21 @@ func Key(execution, region, name string) string {
 // LeaseKey is the lease of one pair: one object whatever the run time, so
 // that a run stands down while an earlier run time still holds the pair.
 func LeaseKey(account, prefix, region string) string {
-	return LeasesPrefix + path.Join(account, url.PathEscape(prefix), region) + ".json"
+	return LeasesPrefix + path.Join(account, segment(prefix), region) + ".json"
 }
 
 // JournalDir holds the records of the snapshots one run time made in one
 // pair, one object per Apply invocation.
 func JournalDir(account, prefix, region, runTag string) string {
-	return JournalPrefix + path.Join(account, url.PathEscape(prefix), region, runTag) + "/"
+	return JournalPrefix + path.Join(account, segment(prefix), region, runTag) + "/"
+}
+
+// segment makes a prefix one path segment: path.Join would read "." and
+// ".." as folders and fold two accounts' keys into one.
+func segment(prefix string) string {
+	s := url.PathEscape(prefix)
+	if strings.Trim(s, ".") == "" {
+		s = strings.ReplaceAll(s, ".", "%2E")
+	}
+	return s
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -102,5 +103,20 @@ func TestGetMissing(t *testing.T) {
 			require.Error(t, err)
 			assert.Equal(t, tc.missing, errors.Is(err, runstore.ErrNotFound), err.Error())
 		})
+	}
+}
+
+// Each account, prefix and region has its own lease and journal, whatever
+// the prefix: path.Join must not fold "." or ".." into the account.
+func TestPairKeysKeepAccountsApart(t *testing.T) {
+	for _, prefix := range []string{"autosnap", ".", "..", "a/b", "../x"} {
+		a, b := runstore.LeaseKey("111111111111", prefix, "eu-west-1"), runstore.LeaseKey("222222222222", prefix, "eu-west-1")
+		if a == b || !strings.HasPrefix(a, "leases/111111111111/") {
+			t.Errorf("prefix %q: lease keys %q and %q", prefix, a, b)
+		}
+		j := runstore.JournalDir("111111111111", prefix, "eu-west-1", "2026-11-28T03:00:00Z")
+		if !strings.HasPrefix(j, "journal/111111111111/") || strings.Count(j, "/") != 5 {
+			t.Errorf("prefix %q: journal dir %q", prefix, j)
+		}
 	}
 }

@@ -97,7 +97,7 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 	log.Info("applied", "from", t.Cursor, "next", next, "of", len(plan.Volumes),
 		"created", len(out.Created), "deleted", len(out.Deleted), "not_made", out.NotMade(), "delete_ceiling", out.DeleteCeiling)
 	for _, del := range out.Deleted {
-		if del.Error == "" && !del.InUse {
+		if del.Error == "" && !del.InUse && !del.Postponed {
 			t.Deleted++
 		}
 	}
@@ -188,7 +188,9 @@ func summarizeParts(r *report.Region, parts []region.Outcomes, ceiling int) map[
 	}
 	for _, id := range sortedKeys(settled) {
 		if s := settled[id]; s.State == fleet.StateError {
-			r.Created--
+			if made[s.VolumeID] == s.SnapshotID {
+				r.Created-- // counted above as made
+			}
 			r.NotMadeList = append(r.NotMadeList, fmt.Sprintf("snapshot %s of %s ended in state error", s.SnapshotID, s.VolumeID))
 		}
 	}

@@ -73,3 +73,14 @@ func TestSummaryCountsRepeatedWorkOnce(t *testing.T) {
 	assert.Empty(t, r.Errors, "the failed delete was repeated and succeeded")
 	assert.Equal(t, []string{"create snapshot of vol-c: UnauthorizedOperation: no"}, r.NotMadeList)
 }
+
+// A volume done before this execution, whose watched snapshot ends in
+// error, is a snapshot not made; it was never counted as created here.
+func TestSummarySettledErrorOfADoneVolume(t *testing.T) {
+	plan := region.Plan{Region: "eu-west-1", Volumes: []fleet.VolumePlan{{ManagedVolume: fleet.ManagedVolume{VolumeID: "vol-a"},
+		Done: true, Watch: "snap-new", Displaced: []string{"snap-old"}}}}
+	part := region.Outcomes{Settled: []region.Settled{{VolumeID: "vol-a", SnapshotID: "snap-new", State: fleet.StateError}}}
+	r := Summarize(plan, []region.Outcomes{part}, 0)
+	assert.Equal(t, 0, r.Created)
+	assert.Equal(t, 1, r.Counts.NotMade)
+}
