@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -181,12 +182,12 @@ func summarizeParts(r *report.Region, parts []region.Outcomes, ceiling int) map[
 		}
 	}
 	r.Created = len(made)
-	for _, vol := range sortedKeys(failed) {
+	for _, vol := range slices.Sorted(maps.Keys(failed)) {
 		if made[vol] == "" {
 			r.NotMadeList = append(r.NotMadeList, fmt.Sprintf("create snapshot of %s: %s", vol, failed[vol]))
 		}
 	}
-	for _, id := range sortedKeys(settled) {
+	for _, id := range slices.Sorted(maps.Keys(settled)) {
 		if s := settled[id]; s.State == fleet.StateError {
 			if made[s.VolumeID] == s.SnapshotID {
 				r.Created-- // counted above as made
@@ -195,31 +196,22 @@ func summarizeParts(r *report.Region, parts []region.Outcomes, ceiling int) map[
 		}
 	}
 	r.Deleted = len(gone)
-	for _, id := range sortedKeys(inUse) {
+	for _, id := range slices.Sorted(maps.Keys(inUse)) {
 		if !gone[id] {
 			r.InUse = append(r.InUse, fmt.Sprintf("%s (of %s)", id, inUse[id].VolumeID))
 		}
 	}
-	for _, id := range sortedKeys(deleteFailed) {
+	for _, id := range slices.Sorted(maps.Keys(deleteFailed)) {
 		if d := deleteFailed[id]; !gone[id] && inUse[id].SnapshotID == "" {
 			r.Errors = append(r.Errors, fmt.Sprintf("delete %s (of %s): %s", id, d.VolumeID, d.Error))
 		}
 	}
-	for _, id := range sortedKeys(postponed) {
+	for _, id := range slices.Sorted(maps.Keys(postponed)) {
 		if !gone[id] && inUse[id].SnapshotID == "" && deleteFailed[id].SnapshotID == "" {
 			r.Errors = append(r.Errors, fmt.Sprintf("delete %s (of %s): postponed to the next run, the invocation's time ran out", id, postponed[id].VolumeID))
 		}
 	}
 	return made
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // waiting counts displaced snapshots whose new snapshot had not completed
