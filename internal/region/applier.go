@@ -260,9 +260,21 @@ func (a *applier) handle(ctx context.Context, i int, release func()) {
 	if a.job.Params.DryRun {
 		todo = append(append([]string(nil), v.Delete...), v.Displaced...)
 	} else if len(v.Displaced) > 0 && watchID != "" {
-		a.watch(watchID, i)
+		if a.settledCompleted(watchID) {
+			// A lost attempt of this invocation's cursor already freed them:
+			// asking again (NotFound is success) puts them in this part.
+			todo = append(append([]string(nil), v.Delete...), v.Displaced...)
+		} else {
+			a.watch(watchID, i)
+		}
 	}
 	a.prune(ctx, i, todo, release)
+}
+
+func (a *applier) settledCompleted(snapshotID string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.settled[snapshotID] == fleet.StateCompleted
 }
 
 // create makes the volume's snapshot unless this run already has one.

@@ -238,3 +238,36 @@ func TestRerunAfterASnapshotInErrorMakesOne(t *testing.T) {
 	}
 	assert.False(t, left[old], "K=1: the new completed snapshot displaces the old one")
 }
+
+// The lost attempt deleted what its completed snapshots displaced; its
+// outcome record is lost with it. The retry at the same cursor reports
+// those deletions again (EC2 answers NotFound: success), so the region's
+// report does not under-count, and deletes nothing more.
+func TestRetryReportsTheLostAttemptsDeletions(t *testing.T) {
+	sim := ec2sim.New()
+	var displaced []string
+	for range 3 {
+		v := sim.AddVolume(reg, sim.AddInstance(reg, map[string]string{"autosnap": "1", "autosnap_retain": "1"}), nil)
+		displaced = append(displaced, sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: v, Start: runTime.AddDate(0, 0, -1), Tags: toolTags("autosnap")}))
+	}
+	ctx := context.Background()
+	plan, err := Discover(ctx, sim.Region(reg), Limits{}, reg, params())
+	require.NoError(t, err)
+	journal := &memJournal{}
+	w := Worker{EC2: sim.Region(reg), Concurrency: 1}
+	lost, _, err := w.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: -1, Journal: journal})
+	require.NoError(t, err)
+	require.Len(t, lost.Deleted, 3)
+	left := len(sim.Snapshots(reg))
+
+	retry, _, err := w.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: -1, Journal: journal})
+	require.NoError(t, err)
+
+	var reported []string
+	for _, d := range retry.Deleted {
+		assert.Empty(t, d.Error)
+		reported = append(reported, d.SnapshotID)
+	}
+	assert.ElementsMatch(t, displaced, reported)
+	assert.Len(t, sim.Snapshots(reg), left, "nothing more deleted, nothing more made")
+}
