@@ -505,3 +505,40 @@ func TestSecondDeliveryAtTheSameTimeMakesNoDuplicate(t *testing.T) {
 	d := assess(before, fromMoto(t, region), f.judged(), run.Format(time.RFC3339))
 	assert.Equal(t, damage{}, d, "one snapshot per due volume, nothing wrongly deleted")
 }
+
+// cron(30 1 * * ? *) in Europe/Berlin: on Monday 2026-03-30 the run is at
+// 2026-03-29T23:30Z, the day after the spring change, and the newest
+// snapshot's run time is Sunday's 00:30Z: the same UTC day, the previous
+// Berlin day. The schedule's calendar makes Monday due; in UTC it is not
+// (that skipped a day before SPEC 4 counted in the schedule's zone).
+func TestDailyScheduleAcrossTheSpringChangeInItsTimeZone(t *testing.T) {
+	ctx := context.Background()
+	seed := func(region string) string {
+		s := demo.NewSeeder(env.Config(), region)
+		_, vol, err := s.Instance(ctx, demo.Tags{"autosnap": "1", "autosnap_retain": "3"})
+		require.NoError(t, err)
+		_, err = s.Snapshot(ctx, vol, "Sunday's run", demo.Tags{"snapshot_tool": "autosnap", "autosnap_run": "2026-03-29T00:30:00Z"})
+		require.NoError(t, err)
+		return vol
+	}
+	berlin, utc := "ap-south-1", "eu-central-1"
+	vb, vu := seed(berlin), seed(utc)
+	run := "2026-03-29T23:30:00Z"
+
+	o := execute(t, map[string]any{"ec2_regions": []string{berlin}, "time": run, "timezone": "Europe/Berlin"})
+	require.Equal(t, "SUCCEEDED", o.Status, o.Cause)
+	assert.Equal(t, 1, regionReport(t, o.Report, berlin).Created, "Monday is due in Berlin")
+	made := 0
+	for _, s := range toolSnapshots(t, berlin, "autosnap")[vb] {
+		if s.Tags["autosnap_run"] == run {
+			made++
+			assert.True(t, strings.HasPrefix(s.Tags["Name"], "2026-03-30-"), "named by the Berlin date: %s", s.Tags["Name"])
+		}
+	}
+	assert.Equal(t, 1, made)
+
+	o = execute(t, map[string]any{"ec2_regions": []string{utc}, "time": run})
+	require.Equal(t, "SUCCEEDED", o.Status, o.Cause)
+	assert.Zero(t, regionReport(t, o.Report, utc).Created, "in UTC both run times fall on the 29th")
+	assert.Len(t, toolSnapshots(t, utc, "autosnap")[vu], 1)
+}
