@@ -355,3 +355,24 @@ func TestNamesUseTheScheduleCalendar(t *testing.T) {
 	assert.Equal(t, "2026-11-26-vol-1-i-1", SnapshotName(mv, s))
 	assert.Contains(t, SnapshotDescription("autosnap", mv, s), "from 2026-11-26")
 }
+
+// What a volume's plan deletes at once and what waits for this run's
+// snapshot to complete (SPEC 5: nothing of a volume whose snapshot fails
+// in this run is deleted in this run).
+func TestWhenPlannedDeletionsGo(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		v          VolumePlan
+		now, later []string
+	}{
+		{"not due: surplus and error snapshots go at once", VolumePlan{Delete: []string{"old", "err"}}, []string{"old", "err"}, nil},
+		{"creating: everything waits for the new snapshot", VolumePlan{Create: true, Delete: []string{"err"}, Displaced: []string{"old"}}, nil, []string{"err", "old"}},
+		{"an earlier attempt's pending snapshot: everything waits for it", VolumePlan{Done: true, Watch: "snap-new", Delete: []string{"dup"}, Displaced: []string{"old"}}, nil, []string{"dup", "old"}},
+		{"this run's snapshot completed: at once", VolumePlan{Done: true, Delete: []string{"old"}}, []string{"old"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.now, tc.v.DeleteNow())
+			assert.Equal(t, tc.later, tc.v.DeleteOnCompletion())
+		})
+	}
+}

@@ -17,8 +17,9 @@ type VolumePlan struct {
 	// a failure: the next run decides again).
 	Blocked bool `json:"blocked,omitempty"`
 	// Delete lists what no evaluation of the keep rule keeps (older restore
-	// points, duplicates of a completed one, error snapshots): deleted once
-	// this run's create, if any, succeeded.
+	// points, duplicates of a completed one, error snapshots): deleted at
+	// once, or, when this run makes or watches a snapshot of the volume,
+	// once that snapshot is completed (see DeleteNow).
 	Delete []string `json:"delete,omitempty"`
 	// Displaced lists what is kept only until this run's snapshot is
 	// completed: deleted then, never before, and never if it ends in error.
@@ -32,6 +33,25 @@ type VolumePlan struct {
 	// Future counts snapshots whose run time is later than this run's:
 	// never the newest for the due rule, and reported.
 	Future int `json:"future,omitempty"`
+}
+
+// DeleteNow is what may be deleted at once. While this run's snapshot of
+// the volume may still fail, nothing goes: SPEC 5 deletes nothing of a
+// volume whose snapshot failed in this run.
+func (v VolumePlan) DeleteNow() []string {
+	if v.Create || v.Watch != "" {
+		return nil
+	}
+	return v.Delete
+}
+
+// DeleteOnCompletion is what goes once this run's snapshot of the volume
+// is completed, and never if it ends in error.
+func (v VolumePlan) DeleteOnCompletion() []string {
+	if v.Create || v.Watch != "" {
+		return append(append([]string(nil), v.Delete...), v.Displaced...)
+	}
+	return v.Displaced
 }
 
 // point is a restore point: the tool snapshots of one volume with one run

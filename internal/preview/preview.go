@@ -106,10 +106,10 @@ func Run(ctx context.Context, raw []byte, home string, client func(region string
 				reg.Create = append(reg.Create, v.VolumeID)
 			}
 			reg.Keep += v.Kept
-			for _, id := range v.Delete {
+			for _, id := range v.DeleteNow() {
 				reg.Delete = append(reg.Delete, Delete{SnapshotID: id, VolumeID: v.VolumeID})
 			}
-			for _, id := range v.Displaced {
+			for _, id := range v.DeleteOnCompletion() {
 				reg.Delete = append(reg.Delete, Delete{SnapshotID: id, VolumeID: v.VolumeID, Displaced: true})
 			}
 		}

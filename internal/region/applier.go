@@ -97,7 +97,7 @@ func (w Worker) start(ctx context.Context, job Job) (*applier, error) {
 // watchable is the snapshot of this run whose completion frees the
 // volume's displaced snapshots, if it has any.
 func (a *applier) watchable(v fleet.VolumePlan) string {
-	if len(v.Displaced) == 0 || a.job.Params.DryRun {
+	if len(v.DeleteOnCompletion()) == 0 || a.job.Params.DryRun {
 		return ""
 	}
 	a.mu.Lock()
@@ -256,14 +256,14 @@ func (a *applier) handle(ctx context.Context, i int, release func()) {
 	} else if id := a.watchable(v); id != "" {
 		watchID = id
 	}
-	todo := v.Delete
+	todo := v.DeleteNow()
 	if a.job.Params.DryRun {
 		todo = append(append([]string(nil), v.Delete...), v.Displaced...)
-	} else if len(v.Displaced) > 0 && watchID != "" {
+	} else if later := v.DeleteOnCompletion(); len(later) > 0 && watchID != "" {
 		if a.settledCompleted(watchID) {
 			// A lost attempt of this invocation's cursor already freed them:
 			// asking again (NotFound is success) puts them in this part.
-			todo = append(append([]string(nil), v.Delete...), v.Displaced...)
+			todo = append(todo, later...)
 		} else {
 			a.watch(watchID, i)
 		}

@@ -174,6 +174,7 @@ func TestNewSnapshotInErrorDisplacesNothing(t *testing.T) {
 	good := sim.AddVolume(reg, sim.AddInstance(reg, map[string]string{"autosnap": "1", "autosnap_retain": "1"}), nil)
 	badOld := sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: bad, Start: runTime.AddDate(0, 0, -1), Tags: toolTags("autosnap")})
 	goodOld := sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: good, Start: runTime.AddDate(0, 0, -1), Tags: toolTags("autosnap")})
+	badBroken := sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: bad, Start: runTime.AddDate(0, 0, -2), State: "error", Tags: toolTags("autosnap")})
 	sim.FailNew = func(_, vol string) bool { return vol == bad }
 	ctx := context.Background()
 	plan, err := Discover(ctx, sim.Region(reg), Limits{}, reg, params())
@@ -198,6 +199,7 @@ func TestNewSnapshotInErrorDisplacesNothing(t *testing.T) {
 	out, _, err = w.Apply(ctx, Job{Params: params(), Plan: plan, From: next, MaxDeletes: -1, Journal: journal})
 	require.NoError(t, err)
 	assert.True(t, left()[badOld], "the only good snapshot of the failed volume stays")
+	assert.True(t, left()[badBroken], "a volume whose snapshot failed in this run has nothing deleted, error snapshots included")
 	assert.False(t, left()[goodOld], "displaced once its new snapshot completed")
 	assert.Equal(t, 1, out.NotMade(), "the snapshot in error is not made")
 }

@@ -107,7 +107,7 @@ func (a *applier) recordSettled(i int, snapshotID, state string) {
 // the freed ones, for this invocation's end to see or the next to do.
 func (a *applier) pruneDisplaced(ctx context.Context, it item, release func()) {
 	v := a.job.Plan.Volumes[it.i]
-	a.prune(ctx, it.i, v.Displaced, func() {
+	a.prune(ctx, it.i, v.DeleteOnCompletion(), func() {
 		a.mu.Lock()
 		if a.postponed[it.i] {
 			delete(a.postponed, it.i)

@@ -233,8 +233,8 @@ func waiting(plan region.Plan, parts []region.Outcomes, made map[string]string) 
 		if id == "" {
 			id = v.Watch
 		}
-		if len(v.Displaced) > 0 && id != "" && !settled[id] && !dry {
-			n += len(v.Displaced)
+		if later := v.DeleteOnCompletion(); len(later) > 0 && id != "" && !settled[id] && !dry {
+			n += len(later)
 		}
 	}
 	return n
