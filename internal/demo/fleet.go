@@ -91,33 +91,6 @@ func (s Seeder) Snapshot(ctx context.Context, volumeID, description string, tags
 	return aws.ToString(out.SnapshotId), nil
 }
 
-// ImageUsing registers an AMI from an instance and tags the snapshot it
-// made as the tool's, so that deleting it is refused as InvalidSnapshot.InUse.
-func (s Seeder) ImageUsing(ctx context.Context, instanceID string, tags Tags) (snapshotID string, err error) {
-	img, err := s.EC2.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(instanceID), Name: aws.String("demo-image-" + instanceID)})
-	if err != nil {
-		return "", fmt.Errorf("create image: %w", err)
-	}
-	desc, err := s.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{aws.ToString(img.ImageId)}})
-	if err != nil || len(desc.Images) == 0 {
-		return "", fmt.Errorf("describe image: %v", err)
-	}
-	for _, bdm := range desc.Images[0].BlockDeviceMappings {
-		if bdm.Ebs != nil && bdm.Ebs.SnapshotId != nil {
-			snapshotID = aws.ToString(bdm.Ebs.SnapshotId)
-		}
-	}
-	if snapshotID == "" {
-		return "", fmt.Errorf("image %s has no snapshot", aws.ToString(img.ImageId))
-	}
-	var tl []types.Tag
-	for k, v := range tags {
-		tl = append(tl, types.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
-	_, err = s.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{snapshotID}, Tags: tl})
-	return snapshotID, err
-}
-
 // SnapshotInfo is one snapshot as an inventory shows it.
 type SnapshotInfo struct {
 	ID          string
