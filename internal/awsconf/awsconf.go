@@ -4,21 +4,21 @@ package awsconf
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/snapper/snapper/internal/errkind"
 )
 
-// RetryableCodes are EC2 answers that clear by themselves: throttling and
-// the per-volume snapshot limits. The SDK already retries the generic ones.
-var RetryableCodes = []string{
-	"RequestLimitExceeded", "Throttling", "ThrottlingException",
-	"SnapshotCreationPerVolumeRateExceeded", "ConcurrentSnapshotLimitExceeded",
-	"InternalError", "ServiceUnavailable", "Unavailable",
-}
+// RetryableCodes are answers that clear by themselves: throttling, the
+// per-volume snapshot limits, and server-side failures. The SDK already
+// retries the generic ones.
+var RetryableCodes = slices.Concat(errkind.Throttle, errkind.PerVolume, errkind.Internal, errkind.Unavailable)
 
 // MaxAttempts is high on purpose: a call's retries end with the
 // invocation's deadline (the context), not after a few throttles; the

@@ -8,12 +8,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/snapper/snapper/internal/errkind"
 )
 
 // Fault is one rule of --faults. It matches AWS calls (service, action,
@@ -112,10 +115,10 @@ func ParseFaults(spec string) ([]*Fault, error) {
 		}
 		if f.Status == 0 {
 			f.Status = http.StatusBadRequest
-			switch f.Error {
-			case "RequestLimitExceeded", "Throttling", "Unavailable", "ServiceUnavailable", "SlowDown":
+			switch {
+			case slices.Contains(errkind.Throttle, f.Error), slices.Contains(errkind.Unavailable, f.Error):
 				f.Status = http.StatusServiceUnavailable
-			case "InternalError", "InternalFailure":
+			case slices.Contains(errkind.Internal, f.Error):
 				f.Status = http.StatusInternalServerError
 			}
 		}

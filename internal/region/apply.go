@@ -11,6 +11,7 @@ import (
 	"github.com/aws/smithy-go"
 	"golang.org/x/time/rate"
 
+	"github.com/snapper/snapper/internal/errkind"
 	"github.com/snapper/snapper/internal/fleet"
 )
 
@@ -213,21 +214,13 @@ func (w Worker) deleteOne(ctx context.Context, d *Deleted) {
 		return
 	}
 	_, err := w.EC2.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(d.SnapshotID)})
-	switch code := errorCode(err); {
-	case err == nil, code == "InvalidSnapshot.NotFound":
-	case code == "InvalidSnapshot.InUse":
+	switch code := errkind.Code(err); {
+	case err == nil, code == errkind.SnapshotNotFound:
+	case code == errkind.SnapshotInUse:
 		d.InUse = true
 	default:
 		d.Error = describe(err)
 	}
-}
-
-func errorCode(err error) string {
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		return api.ErrorCode()
-	}
-	return ""
 }
 
 func describe(err error) string {

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/snapper/snapper/internal/awsconf"
+	"github.com/snapper/snapper/internal/errkind"
 	"github.com/snapper/snapper/internal/fleet"
 )
 
@@ -26,7 +27,7 @@ const maxCreates = 3
 // lag, before another create.
 func (a *applier) createOne(ctx context.Context, mv fleet.ManagedVolume) Created {
 	c := Created{VolumeID: mv.VolumeID}
-	retryer := awsconf.RetryOnly(append(slices.Clone(awsconf.ThrottleCodes), awsconf.PerVolumeCodes...)...)
+	retryer := awsconf.RetryOnly(slices.Concat(errkind.Throttle, errkind.PerVolume)...)
 	for attempt := 1; attempt <= maxCreates; attempt++ {
 		if err := wait(ctx, a.w.Limits.Create); err != nil {
 			c.Error = err.Error()
@@ -40,8 +41,8 @@ func (a *applier) createOne(ctx context.Context, mv fleet.ManagedVolume) Created
 		c.Error = describe(err)
 		// After an unknown answer, a per-volume refusal most likely means
 		// the earlier call did start a snapshot: look again.
-		perVolume := attempt > 1 && slices.Contains(awsconf.PerVolumeCodes, errorCode(err))
-		if !awsconf.OutcomeUnknown(err) && !perVolume {
+		perVolume := attempt > 1 && errkind.Is(err, errkind.PerVolume...)
+		if !errkind.OutcomeUnknown(err) && !perVolume {
 			return c
 		}
 		id, lerr := a.lookup(ctx, mv.VolumeID)
@@ -52,7 +53,7 @@ func (a *applier) createOne(ctx context.Context, mv fleet.ManagedVolume) Created
 			c.Error = fmt.Sprintf("%s; looking it up by its run tag failed: %v", c.Error, lerr)
 			return c
 		}
-		retryer = awsconf.RetryOnly(awsconf.ThrottleCodes...)
+		retryer = awsconf.RetryOnly(errkind.Throttle...)
 	}
 	c.Error += fmt.Sprintf(" (after %d attempts, each looked up by its run tag for %s)", maxCreates, a.w.lookupFor())
 	return c

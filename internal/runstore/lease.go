@@ -2,10 +2,9 @@ package runstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"github.com/aws/smithy-go"
+	"github.com/snapper/snapper/internal/errkind"
 )
 
 // Lease says which execution handles a pair (SPEC 4): EventBridge
@@ -36,9 +35,8 @@ func (s Store) TakeLease(ctx context.Context, key string, me Lease, running Runn
 		}
 		var current Lease
 		etag, err := s.GetETag(ctx, key, &current)
-		var api smithy.APIError
 		switch {
-		case errors.As(err, &api) && api.ErrorCode() == "NoSuchKey":
+		case errkind.Is(err, errkind.NoSuchKey, errkind.NotFound):
 			continue // gone between the two calls: try to create it again
 		case err != nil:
 			return "", err

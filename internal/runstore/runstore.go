@@ -15,7 +15,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
+
+	"github.com/snapper/snapper/internal/errkind"
 )
 
 // S3 lists the S3 calls the store makes.
@@ -109,11 +110,10 @@ func (s Store) Replace(ctx context.Context, key string, v any, etag string) (rep
 		ContentType: aws.String("application/json"),
 		IfMatch:     aws.String(etag),
 	})
-	var api smithy.APIError
 	switch {
 	case err == nil:
 		return true, nil
-	case errors.As(err, &api) && (api.ErrorCode() == "PreconditionFailed" || api.ErrorCode() == "ConditionalRequestConflict" || api.ErrorCode() == "NoSuchKey"):
+	case errkind.Is(err, errkind.PreconditionFailed, errkind.ConditionalRequestConflict, errkind.NoSuchKey):
 		return false, nil
 	}
 	return false, fmt.Errorf("replace s3://%s/%s: %w", s.Bucket, key, err)
@@ -123,22 +123,14 @@ func (s Store) Replace(ctx context.Context, key string, v any, etag string) (rep
 // 404 NoSuchKey only to a reader that may list the bucket, else 403
 // AccessDenied; a listing of the key itself then decides.
 func (s Store) missing(ctx context.Context, key string, err error) bool {
-	switch errorCode(err) {
-	case "NoSuchKey", "NotFound":
+	switch errkind.Code(err) {
+	case errkind.NoSuchKey, errkind.NotFound:
 		return true
-	case "AccessDenied":
+	case errkind.AccessDenied:
 		out, lerr := s.Client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(s.Bucket), Prefix: aws.String(key), MaxKeys: aws.Int32(1)})
 		return lerr == nil && (len(out.Contents) == 0 || aws.ToString(out.Contents[0].Key) != key)
 	}
 	return false
-}
-
-func errorCode(err error) string {
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		return api.ErrorCode()
-	}
-	return ""
 }
 
 // Conditional writes that race: S3 may answer 409 ConditionalRequestConflict,
@@ -163,12 +155,12 @@ func (s Store) Create(ctx context.Context, key string, v any) (created bool, err
 			ContentType: aws.String("application/json"),
 			IfNoneMatch: aws.String("*"),
 		})
-		switch code := errorCode(err); {
+		switch code := errkind.Code(err); {
 		case err == nil:
 			return true, nil
-		case code == "PreconditionFailed":
+		case code == errkind.PreconditionFailed:
 			return false, nil
-		case code != "ConditionalRequestConflict" || attempt == createAttempts:
+		case code != errkind.ConditionalRequestConflict || attempt == createAttempts:
 			return false, fmt.Errorf("create s3://%s/%s: %w", s.Bucket, key, err)
 		}
 		// Full jitter, so that the racing writers do not meet again.

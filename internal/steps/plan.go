@@ -42,7 +42,7 @@ func (d Deps) Plan(ctx context.Context, ev PlanEvent) (PlanOutput, error) {
 	case errors.As(err, &verr):
 		return PlanOutput{}, verr
 	case err != nil:
-		return PlanOutput{}, &errkind.TransientError{Step: "plan", Err: err}
+		return PlanOutput{}, failure("plan", err)
 	}
 	d.log(ctx, run, "", "plan").Info("planned", "regions", regions, "run_time", run.Time, "dry_run", run.DryRun)
 	return PlanOutput{Run: run, Regions: regions}, nil

@@ -2,14 +2,11 @@ package steps
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
-	"github.com/aws/smithy-go"
 
 	"github.com/snapper/snapper/internal/errkind"
 	"github.com/snapper/snapper/internal/fleet"
@@ -257,19 +254,5 @@ func readParts(ctx context.Context, store runstore.Store, t RegionTask) ([]regio
 	return all, nil
 }
 
-// permanentCodes are AWS answers that a retry cannot change.
-var permanentCodes = []string{"UnauthorizedOperation", "AccessDenied", "AuthFailure", "OptInRequired", "InvalidClientTokenId", "NoSuchBucket", "NoSuchKey"}
-
-// failure returns the error the state machine routes: a TransientError for
-// anything a retry may cure, the error itself otherwise.
-func failure(step string, err error) error {
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		for _, c := range permanentCodes {
-			if strings.EqualFold(api.ErrorCode(), c) {
-				return &errkind.PermanentError{Step: step, Err: err}
-			}
-		}
-	}
-	return &errkind.TransientError{Step: step, Err: err}
-}
+// failure returns the error the state machine routes.
+func failure(step string, err error) error { return errkind.Classify(step, err) }
