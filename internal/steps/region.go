@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-
 	"github.com/snapper/snapper/internal/errkind"
 	"github.com/snapper/snapper/internal/fleet"
 	"github.com/snapper/snapper/internal/region"
