@@ -29,18 +29,6 @@ type EC2 interface {
 
 var _ EC2 = (*ec2.Client)(nil)
 
-// readOnly turns the preview's client into region.EC2, whose mutating
-// calls refuse: discovery never makes them, and this proves it.
-type readOnly struct{ EC2 }
-
-func (readOnly) CreateSnapshot(context.Context, *ec2.CreateSnapshotInput, ...func(*ec2.Options)) (*ec2.CreateSnapshotOutput, error) {
-	return nil, fmt.Errorf("snapper plan makes no change")
-}
-
-func (readOnly) DeleteSnapshot(context.Context, *ec2.DeleteSnapshotInput, ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error) {
-	return nil, fmt.Errorf("snapper plan makes no change")
-}
-
 // Region is what the next run would do in one region.
 type Region struct {
 	Region           string    `json:"region"`
@@ -92,7 +80,7 @@ func Run(ctx context.Context, raw []byte, home string, client func(region string
 	plan := Plan{TagPrefix: cfg.Prefix, RunTime: run}
 	params := region.Params{Prefix: cfg.Prefix, Interval: cfg.Interval, Run: run, DryRun: true, Location: cfg.Location}
 	for _, r := range regions {
-		discovered, err := region.Discover(ctx, readOnly{client(r)}, region.AWSLimits(1), r, params)
+		discovered, err := region.Discover(ctx, client(r), region.AWSLimits(1), r, params)
 		if err != nil {
 			return Plan{}, fmt.Errorf("%s: %w", r, err)
 		}

@@ -53,7 +53,7 @@ const (
 
 // Discover lists the region's instances, volumes and the prefix's
 // snapshots (every list paginated) and applies SPEC 3-5 to them.
-func Discover(ctx context.Context, client EC2, limits Limits, region string, p Params) (Plan, error) {
+func Discover(ctx context.Context, client Reader, limits Limits, region string, p Params) (Plan, error) {
 	keys := fleet.KeysFor(p.Prefix)
 	instances, err := listInstances(ctx, client, limits, keys)
 	if err != nil {
@@ -115,7 +115,7 @@ func attachedInstances(v types.Volume, known map[string]fleet.Instance) []fleet.
 	return out
 }
 
-func listInstances(ctx context.Context, client EC2, limits Limits, keys fleet.Keys) (map[string]fleet.Instance, error) {
+func listInstances(ctx context.Context, client Reader, limits Limits, keys fleet.Keys) (map[string]fleet.Instance, error) {
 	out := map[string]fleet.Instance{}
 	pages := ec2.NewDescribeInstancesPaginator(client, &ec2.DescribeInstancesInput{
 		MaxResults: aws.Int32(instancePage),
@@ -143,7 +143,7 @@ func listInstances(ctx context.Context, client EC2, limits Limits, keys fleet.Ke
 
 // listSnapshots lists the prefix's snapshots that match the filters,
 // keeping only those whose snapshot_tool equals the prefix exactly.
-func listSnapshots(ctx context.Context, client EC2, limits Limits, keys fleet.Keys, filters ...types.Filter) ([]fleet.Snapshot, error) {
+func listSnapshots(ctx context.Context, client Reader, limits Limits, keys fleet.Keys, filters ...types.Filter) ([]fleet.Snapshot, error) {
 	var out []fleet.Snapshot
 	pages := ec2.NewDescribeSnapshotsPaginator(client, &ec2.DescribeSnapshotsInput{
 		OwnerIds:   []string{"self"},

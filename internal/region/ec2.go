@@ -11,13 +11,24 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// EC2 lists the EC2 calls a region's work makes, with the SDK's signatures.
-type EC2 interface {
+// Reader lists the describes a region's discovery makes, with the SDK's
+// signatures: a read-only path (Discover, `snapper plan`) cannot write.
+type Reader interface {
 	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
 	DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeVolumesOutput, error)
 	DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error)
+}
+
+// Writer lists the calls that change the fleet.
+type Writer interface {
 	CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, optFns ...func(*ec2.Options)) (*ec2.CreateSnapshotOutput, error)
 	DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, optFns ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error)
+}
+
+// EC2 is what Apply needs: it looks snapshots up and changes the fleet.
+type EC2 interface {
+	Reader
+	Writer
 }
 
 var _ EC2 = (*ec2.Client)(nil)
