@@ -23,6 +23,7 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/snapper/snapper/internal/demo"
+	"github.com/snapper/snapper/internal/ec2limits"
 	"github.com/snapper/snapper/internal/ec2sim"
 	"github.com/snapper/snapper/internal/fleet"
 	"github.com/snapper/snapper/internal/localaws"
@@ -300,7 +301,7 @@ func bound(perRegion map[string]int64, factor float64) float64 {
 	var worst float64
 	for k, n := range perRegion {
 		_, action, _ := strings.Cut(k, "/")
-		burst, refill := ec2sim.Bucket(action)
+		burst, refill := ec2limits.Bucket(action)
 		if s := float64(max(n-int64(burst), 0)) / (refill * factor); s > worst {
 			worst = s
 		}

@@ -23,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/snapper/snapper/internal/ec2limits"
 )
 
 // Sim is a simulated account: one fleet per region.
@@ -368,7 +370,7 @@ func (c *Client) enter(ctx context.Context, action string, in any) error {
 		f := c.sim.fleet(c.region)
 		b, ok := f.buckets[action]
 		if !ok {
-			burst, refill := Bucket(action)
+			burst, refill := ec2limits.Bucket(action)
 			b = &bucket{tokens: float64(burst), burst: float64(burst), refill: refill * c.sim.BucketFactor, at: c.sim.Clock.Now()}
 			f.buckets[action] = b
 		}
@@ -382,19 +384,6 @@ func (c *Client) enter(ctx context.Context, action string, in any) error {
 		}
 	}
 	return nil
-}
-
-// Bucket is EC2's published token bucket for an action: burst and refill per second.
-func Bucket(action string) (burst int, refill float64) {
-	switch {
-	case action == "CreateSnapshot" || action == "CreateSnapshots" || action == "DeleteSnapshot":
-		return 100, 5
-	case action == "CreateTags":
-		return 100, 10
-	case strings.HasPrefix(action, "Describe"):
-		return 100, 20
-	}
-	return 50, 5
 }
 
 type bucket struct {

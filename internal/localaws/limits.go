@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/snapper/snapper/internal/ec2sim"
+	"github.com/snapper/snapper/internal/ec2limits"
 )
 
 // ParseEC2Limits reads --ec2-limits: "off" (0), "aws" (1) or a factor that
@@ -80,7 +80,7 @@ func (l *EC2Limiter) Allow(region, action string) bool {
 	l.mu.Lock()
 	b, ok := l.buckets[key]
 	if !ok {
-		burst, refill := ec2sim.Bucket(action)
+		burst, refill := ec2limits.Bucket(action)
 		b = rate.NewLimiter(rate.Limit(refill*l.Factor), burst)
 		l.buckets[key] = b
 	}

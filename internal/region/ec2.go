@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"golang.org/x/time/rate"
+
+	"github.com/snapper/snapper/internal/ec2limits"
 )
 
 // Reader lists the describes a region's discovery makes, with the SDK's
@@ -43,17 +45,15 @@ type Limits struct {
 }
 
 // AWSLimits matches EC2's published per-account, per-region buckets
-// (Describe* 100 burst, 20/s; CreateSnapshot and DeleteSnapshot 100, 5/s).
-// factor scales the refill rates, as the local emulation's --ec2-limits
-// does. The refill runs 2% under EC2's so that clock skew between us and
-// EC2 rarely costs a throttled call and its backoff.
+// (ec2limits). factor scales the refill rates, as the local emulation's
+// --ec2-limits does. The refill runs 2% under EC2's so that clock skew
+// between us and EC2 rarely costs a throttled call and its backoff.
 func AWSLimits(factor float64) Limits {
-	f := factor * 0.98
-	return Limits{
-		Describe: rate.NewLimiter(rate.Limit(20*f), 100),
-		Create:   rate.NewLimiter(rate.Limit(5*f), 100),
-		Delete:   rate.NewLimiter(rate.Limit(5*f), 100),
+	limiter := func(action string) *rate.Limiter {
+		burst, refill := ec2limits.Bucket(action)
+		return rate.NewLimiter(rate.Limit(refill*factor*0.98), burst)
 	}
+	return Limits{Describe: limiter("DescribeSnapshots"), Create: limiter("CreateSnapshot"), Delete: limiter("DeleteSnapshot")}
 }
 
 func wait(ctx context.Context, l *rate.Limiter) error {
