@@ -146,68 +146,95 @@ func Summarize(plan region.Plan, parts []region.Outcomes, ceiling int) report.Re
 // some of a lost attempt's work: a volume counts once (made if any attempt
 // made it), a snapshot's deletion once (deleted if any attempt deleted it).
 func summarizeParts(r *report.Region, parts []region.Outcomes, ceiling int) map[string]string {
-	made, failed := map[string]string{}, map[string]string{}
-	gone, deleteFailed, inUse, postponed := map[string]bool{}, map[string]region.Deleted{}, map[string]region.Deleted{}, map[string]region.Deleted{}
-	settled := map[string]region.Settled{}
+	t := newTally()
 	for _, part := range parts {
 		if part.DeleteCeiling && !r.DeleteCeiling {
 			r.DeleteCeiling = true
 			r.Errors = append(r.Errors, fmt.Sprintf("pruning stopped at the ceiling of %d deletions per region per run; the rest waits for the next run (check the retain tags, or raise MaxDeletesPerRegion)", ceiling))
 		}
-		for _, c := range part.Created {
-			if c.Error != "" {
-				failed[c.VolumeID] = c.Error
-			} else if made[c.VolumeID] == "" {
-				made[c.VolumeID] = c.SnapshotID
-			}
-		}
-		for _, s := range part.Settled {
-			settled[s.SnapshotID] = s
-		}
-		for _, del := range part.Deleted {
-			switch {
-			case del.Postponed:
-				postponed[del.SnapshotID] = del
-			case del.InUse:
-				inUse[del.SnapshotID] = del
-			case del.Error != "":
-				deleteFailed[del.SnapshotID] = del
-			default:
-				gone[del.SnapshotID] = true
-			}
+		t.add(part)
+	}
+	t.creates(r)
+	t.deletes(r)
+	return t.made
+}
+
+// tally is the region's outcomes by volume and by snapshot, each once.
+type tally struct {
+	made, failed                   map[string]string // volume -> snapshot, error
+	settled                        map[string]region.Settled
+	gone                           map[string]bool
+	deleteFailed, inUse, postponed map[string]region.Deleted
+}
+
+func newTally() *tally {
+	return &tally{made: map[string]string{}, failed: map[string]string{}, settled: map[string]region.Settled{},
+		gone: map[string]bool{}, deleteFailed: map[string]region.Deleted{}, inUse: map[string]region.Deleted{}, postponed: map[string]region.Deleted{}}
+}
+
+func (t *tally) add(part region.Outcomes) {
+	for _, c := range part.Created {
+		if c.Error != "" {
+			t.failed[c.VolumeID] = c.Error
+		} else if t.made[c.VolumeID] == "" {
+			t.made[c.VolumeID] = c.SnapshotID
 		}
 	}
-	r.Created = len(made)
-	for _, vol := range slices.Sorted(maps.Keys(failed)) {
-		if made[vol] == "" {
-			r.NotMadeList = append(r.NotMadeList, fmt.Sprintf("create snapshot of %s: %s", vol, failed[vol]))
+	for _, s := range part.Settled {
+		t.settled[s.SnapshotID] = s
+	}
+	for _, del := range part.Deleted {
+		switch {
+		case del.Postponed:
+			t.postponed[del.SnapshotID] = del
+		case del.InUse:
+			t.inUse[del.SnapshotID] = del
+		case del.Error != "":
+			t.deleteFailed[del.SnapshotID] = del
+		default:
+			t.gone[del.SnapshotID] = true
 		}
 	}
-	for _, id := range slices.Sorted(maps.Keys(settled)) {
-		if s := settled[id]; s.State == fleet.StateError {
-			if made[s.VolumeID] == s.SnapshotID {
+}
+
+// creates counts what was made, and lists what was not: a create that
+// no attempt got through, and a new snapshot seen in error.
+func (t *tally) creates(r *report.Region) {
+	r.Created = len(t.made)
+	for _, vol := range slices.Sorted(maps.Keys(t.failed)) {
+		if t.made[vol] == "" {
+			r.NotMadeList = append(r.NotMadeList, fmt.Sprintf("create snapshot of %s: %s", vol, t.failed[vol]))
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(t.settled)) {
+		if s := t.settled[id]; s.State == fleet.StateError {
+			if t.made[s.VolumeID] == s.SnapshotID {
 				r.Created-- // counted above as made
 			}
 			r.NotMadeList = append(r.NotMadeList, fmt.Sprintf("snapshot %s of %s ended in state error", s.SnapshotID, s.VolumeID))
 		}
 	}
-	r.Deleted = len(gone)
-	for _, id := range slices.Sorted(maps.Keys(inUse)) {
-		if !gone[id] {
-			r.InUse = append(r.InUse, fmt.Sprintf("%s (of %s)", id, inUse[id].VolumeID))
+}
+
+// deletes counts what went; a snapshot any attempt deleted is not also
+// reported skipped, failed or postponed.
+func (t *tally) deletes(r *report.Region) {
+	r.Deleted = len(t.gone)
+	for _, id := range slices.Sorted(maps.Keys(t.inUse)) {
+		if !t.gone[id] {
+			r.InUse = append(r.InUse, fmt.Sprintf("%s (of %s)", id, t.inUse[id].VolumeID))
 		}
 	}
-	for _, id := range slices.Sorted(maps.Keys(deleteFailed)) {
-		if d := deleteFailed[id]; !gone[id] && inUse[id].SnapshotID == "" {
+	for _, id := range slices.Sorted(maps.Keys(t.deleteFailed)) {
+		if d := t.deleteFailed[id]; !t.gone[id] && t.inUse[id].SnapshotID == "" {
 			r.Errors = append(r.Errors, fmt.Sprintf("delete %s (of %s): %s", id, d.VolumeID, d.Error))
 		}
 	}
-	for _, id := range slices.Sorted(maps.Keys(postponed)) {
-		if !gone[id] && inUse[id].SnapshotID == "" && deleteFailed[id].SnapshotID == "" {
-			r.Errors = append(r.Errors, fmt.Sprintf("delete %s (of %s): postponed to the next run, the invocation's time ran out", id, postponed[id].VolumeID))
+	for _, id := range slices.Sorted(maps.Keys(t.postponed)) {
+		if !t.gone[id] && t.inUse[id].SnapshotID == "" && t.deleteFailed[id].SnapshotID == "" {
+			r.Errors = append(r.Errors, fmt.Sprintf("delete %s (of %s): postponed to the next run, the invocation's time ran out", id, t.postponed[id].VolumeID))
 		}
 	}
-	return made
 }
 
 // waiting counts displaced snapshots whose new snapshot had not completed
