@@ -137,18 +137,34 @@ func Up(ctx context.Context, opts Options) (_ *Env, err error) {
 			env.Close()
 		}
 	}()
+	deps, scale := env.deps(opts)
+	functions, err := env.functions(tmpl, deps, scale, opts.FunctionTimeouts)
+	if err != nil {
+		return nil, err
+	}
+	if err := env.serve(listener, functions, opts); err != nil {
+		return nil, err
+	}
+	if err := env.resources(ctx, tmpl, string(def)); err != nil {
+		return nil, err
+	}
+	return env, nil
+}
+
+// deps wires the handlers to the local endpoint, or to the simulator for
+// EC2; scale is the simulated clock's speed (1 on moto).
+func (e *Env) deps(opts Options) (deps steps.Deps, scale float64) {
 	logOut := opts.Log
 	if logOut == nil {
 		logOut = io.Discard
 	}
-	cfg := env.Config()
-	deps := wiring.New(cfg, env.Bucket, env.TopicArn, max(opts.Concurrency, 16), PathStyle)
+	deps = wiring.New(e.Config(), e.Bucket, e.TopicArn, max(opts.Concurrency, 16), PathStyle)
 	deps.Logger = slog.New(requestIDHandler{slog.NewJSONHandler(logOut, nil)})
 	deps.Limits = func() region.Limits { return region.Limits{} }
 	if opts.EC2Limits > 0 {
 		deps.Limits = func() region.Limits { return region.AWSLimits(opts.EC2Limits) }
 	}
-	scale := 1.0
+	scale = 1.0
 	if sim := opts.EC2Sim; sim != nil {
 		scale = sim.Clock.Scale()
 		sim.Retryer = awsconf.NewRetryer()
@@ -165,6 +181,12 @@ func Up(ctx context.Context, opts Options) (_ *Env, err error) {
 			deps.Limits = func() region.Limits { return region.AWSLimits(opts.EC2Limits * scale) }
 		}
 	}
+	return deps, scale
+}
+
+// functions serves every function of the template in-process, with its
+// timeout (scaled to the simulated clock) and the function fault rules.
+func (e *Env) functions(tmpl asl.Template, deps steps.Deps, scale float64, timeouts map[string]time.Duration) (map[string]Function, error) {
 	functions := map[string]Function{}
 	handlers := map[string]any{
 		"PlanFunction": deps.Plan, "DiscoverFunction": deps.Discover, "ApplyFunction": deps.Apply,
@@ -179,41 +201,54 @@ func Up(ctx context.Context, opts Options) (_ *Env, err error) {
 			return nil, fmt.Errorf("template.yaml has function %s, which local mode does not know", id)
 		}
 		timeout := time.Duration(float64(tmpl.FunctionTimeouts[id]) / scale)
-		if t, ok := opts.FunctionTimeouts[id]; ok {
+		if t, ok := timeouts[id]; ok {
 			timeout = t
 		}
-		functions[id] = Function{Handler: WrapFunction(env.Faults, id, lambda.NewHandler(h)), Timeout: timeout}
+		functions[id] = Function{Handler: WrapFunction(e.Faults, id, lambda.NewHandler(h)), Timeout: timeout}
 	}
-	env.Front, err = NewFront(moto.URL, functions)
+	return functions, nil
+}
+
+// serve starts the front endpoint: Lambda Invoke in-process, faults and
+// EC2's buckets intercepted, everything else to moto.
+func (e *Env) serve(listener net.Listener, functions map[string]Function, opts Options) error {
+	front, err := NewFront(e.Moto.URL, functions)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	e.Front = front
 	frontLimits := opts.EC2Limits
 	if opts.EC2Sim != nil {
 		frontLimits = 0 // the simulator keeps EC2's buckets itself
 	}
-	env.EC2 = NewEC2Limiter(frontLimits)
-	env.SetFaults(opts.Faults)
-	faults := InterceptAWS(env.Faults, env.Front.Moto())
-	env.Front.Intercept = func(w http.ResponseWriter, r *http.Request, body []byte) bool {
-		return faults(w, r, body) || env.EC2.Intercept(w, r, body)
+	e.EC2 = NewEC2Limiter(frontLimits)
+	e.SetFaults(opts.Faults)
+	faults := InterceptAWS(e.Faults, e.Front.Moto())
+	e.Front.Intercept = func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+		return faults(w, r, body) || e.EC2.Intercept(w, r, body)
 	}
-	env.server = &http.Server{Handler: env.Front, ReadHeaderTimeout: 30 * time.Second}
-	go func() { _ = env.server.Serve(listener) }()
+	e.server = &http.Server{Handler: e.Front, ReadHeaderTimeout: 30 * time.Second}
+	go func() { _ = e.server.Serve(listener) }()
+	return nil
+}
 
-	values, err := env.substitutions(tmpl)
+// resources makes what the template's state machine needs: the run
+// bucket, the report topic and the state machine itself.
+func (e *Env) resources(ctx context.Context, tmpl asl.Template, def string) error {
+	values, err := e.substitutions(tmpl)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	resolved, err := asl.Resolve(string(def), values)
+	resolved, err := asl.Resolve(def, values)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if _, err := s3.NewFromConfig(cfg, PathStyle).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(env.Bucket)}); err != nil {
-		return nil, fmt.Errorf("create the run bucket: %w", err)
+	cfg := e.Config()
+	if _, err := s3.NewFromConfig(cfg, PathStyle).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(e.Bucket)}); err != nil {
+		return fmt.Errorf("create the run bucket: %w", err)
 	}
 	if _, err := sns.NewFromConfig(cfg).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(TopicName)}); err != nil {
-		return nil, fmt.Errorf("create the report topic: %w", err)
+		return fmt.Errorf("create the report topic: %w", err)
 	}
 	sm, err := sfn.NewFromConfig(cfg).CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
 		Name:       aws.String(StateMachineName),
@@ -221,10 +256,10 @@ func Up(ctx context.Context, opts Options) (_ *Env, err error) {
 		RoleArn:    aws.String(fmt.Sprintf("arn:aws:iam::%s:role/snapper-state-machine", Account)),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("create the state machine: %w", err)
+		return fmt.Errorf("create the state machine: %w", err)
 	}
-	env.StateMachineArn = aws.ToString(sm.StateMachineArn)
-	return env, nil
+	e.StateMachineArn = aws.ToString(sm.StateMachineArn)
+	return nil
 }
 
 // substitutions resolves template.yaml's DefinitionSubstitutions to the
