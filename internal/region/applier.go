@@ -24,7 +24,7 @@ type applier struct {
 	made     Made           // this invocation's journal record
 	dirty    bool
 	out      Outcomes
-	left     int // deletions left under the ceiling; negative: no limit
+	left     int // deletions left under the ceiling, or NoCeiling
 
 	freed     []item       // completed new snapshots whose displaced ones may go
 	postponed map[int]bool // plan volumes with a deletion time did not allow

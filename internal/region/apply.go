@@ -78,6 +78,9 @@ func (w Worker) watchEvery() time.Duration {
 	return 30 * time.Second
 }
 
+// NoCeiling is a Job's MaxDeletes when no deletion ceiling applies.
+const NoCeiling = -1
+
 // Job is one Apply invocation's share of a region's plan.
 type Job struct {
 	Params Params
@@ -86,7 +89,8 @@ type Job struct {
 	From int
 	// StopAt is when to hand out no more volumes (zero: never).
 	StopAt time.Time
-	// MaxDeletes caps this invocation's deletions; negative: no limit.
+	// MaxDeletes caps this invocation's deletions (0: none left), or is
+	// NoCeiling.
 	MaxDeletes int
 	// Journal is the pair's record of what this run made (nil: none).
 	Journal Journal

@@ -37,7 +37,7 @@ func runRegion(t *testing.T, sim *ec2sim.Sim, p Params, batch int) (created []Cr
 		invocations++
 		// Each invocation gets a fresh clock, as each Lambda invocation has its own deadline.
 		w := Worker{EC2: client, Concurrency: 4, Now: stepClock()}
-		out, next, err := w.Apply(ctx, Job{Params: p, Plan: plan, From: from, StopAt: runTime.Add(time.Duration(batch) * time.Second), MaxDeletes: -1, Journal: journal})
+		out, next, err := w.Apply(ctx, Job{Params: p, Plan: plan, From: from, StopAt: runTime.Add(time.Duration(batch) * time.Second), MaxDeletes: NoCeiling, Journal: journal})
 		require.NoError(t, err)
 		require.True(t, next > from || len(out.Deleted) > 0, "every invocation makes progress")
 		created = append(created, out.Created...)
@@ -141,11 +141,11 @@ func TestRetriedCreateMakesNoDuplicate(t *testing.T) {
 	plan, err := Discover(ctx, sim.Region(reg), Limits{}, reg, params())
 	require.NoError(t, err)
 	w := Worker{EC2: sim.Region(reg), Concurrency: 2}
-	first, next, err := w.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: -1})
+	first, next, err := w.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: NoCeiling})
 	require.NoError(t, err)
 	require.Equal(t, 4, next)
 	// The step is retried as if its result had been lost.
-	second, _, err := w.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: -1})
+	second, _, err := w.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: NoCeiling})
 	require.NoError(t, err)
 	again := second.Created
 	assert.Len(t, sim.Snapshots(reg), 4, "no second snapshot")
@@ -287,7 +287,7 @@ func TestCreatesAndDeletesOverlap(t *testing.T) {
 	// The completion checks come often enough to free deletions while
 	// creates are still being handed out.
 	w := Worker{EC2: sim.Region(reg), Limits: limits, Concurrency: 8, WatchEvery: 50 * time.Millisecond}
-	out, _, err := w.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: -1})
+	out, _, err := w.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: NoCeiling})
 	require.NoError(t, err)
 	assert.Len(t, out.Created, 30)
 	assert.Len(t, out.Deleted, 60, "both old ones, once the new one completed")

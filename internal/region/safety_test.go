@@ -92,7 +92,7 @@ func TestRetryThatGetsLessFarMakesNoDuplicate(t *testing.T) {
 			journal = &memJournal{}
 		}
 		job := func(from int, stopAt time.Time) Job {
-			return Job{Params: params(), Plan: plan, From: from, StopAt: stopAt, MaxDeletes: -1, Journal: journal}
+			return Job{Params: params(), Plan: plan, From: from, StopAt: stopAt, MaxDeletes: NoCeiling, Journal: journal}
 		}
 		w := Worker{EC2: sim.Region(reg), Concurrency: 1, Window: 1, Sleep: sim.Clock.Sleep}
 		_, next, err := w.Apply(ctx, job(0, time.Time{})) // its answer is lost
@@ -144,7 +144,7 @@ func TestLostCreateAnswerIsFoundThroughDescribeLag(t *testing.T) {
 	plan, err := Discover(ctx, sim.Region(reg), Limits{}, reg, params())
 	require.NoError(t, err)
 	w := Worker{EC2: sim.Region(reg), Concurrency: 1, Now: sim.Clock.Now, Sleep: sim.Clock.Sleep}
-	out, _, err := w.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: -1, Journal: &memJournal{}})
+	out, _, err := w.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: NoCeiling, Journal: &memJournal{}})
 	require.NoError(t, err)
 
 	for v, n := range runTagged(sim, runTime) {
@@ -189,14 +189,14 @@ func TestNewSnapshotInErrorDisplacesNothing(t *testing.T) {
 		return out
 	}
 
-	out, next, err := w.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: -1, Journal: journal})
+	out, next, err := w.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: NoCeiling, Journal: journal})
 	require.NoError(t, err)
 	require.Equal(t, 2, next)
 	assert.False(t, out.Unfinished, "nothing is completed yet: the pair's work is done, the next run decides")
 	assert.True(t, left()[badOld] && left()[goodOld], "nothing goes while the new snapshots are pending")
 
 	require.NoError(t, sim.Clock.Sleep(ctx, 10*time.Minute))
-	out, _, err = w.Apply(ctx, Job{Params: params(), Plan: plan, From: next, MaxDeletes: -1, Journal: journal})
+	out, _, err = w.Apply(ctx, Job{Params: params(), Plan: plan, From: next, MaxDeletes: NoCeiling, Journal: journal})
 	require.NoError(t, err)
 	assert.True(t, left()[badOld], "the only good snapshot of the failed volume stays")
 	assert.True(t, left()[badBroken], "a volume whose snapshot failed in this run has nothing deleted, error snapshots included")
@@ -222,7 +222,7 @@ func TestRerunAfterASnapshotInErrorMakesOne(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, plan.Volumes[0].Create)
 
-	out, _, err := Worker{EC2: sim.Region(reg), Concurrency: 1}.Apply(ctx, Job{Params: p, Plan: plan, MaxDeletes: -1, Journal: journal})
+	out, _, err := Worker{EC2: sim.Region(reg), Concurrency: 1}.Apply(ctx, Job{Params: p, Plan: plan, MaxDeletes: NoCeiling, Journal: journal})
 	require.NoError(t, err)
 
 	good := 0
@@ -257,12 +257,12 @@ func TestRetryReportsTheLostAttemptsDeletions(t *testing.T) {
 	require.NoError(t, err)
 	journal := &memJournal{}
 	w := Worker{EC2: sim.Region(reg), Concurrency: 1}
-	lost, _, err := w.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: -1, Journal: journal})
+	lost, _, err := w.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: NoCeiling, Journal: journal})
 	require.NoError(t, err)
 	require.Len(t, lost.Deleted, 3)
 	left := len(sim.Snapshots(reg))
 
-	retry, _, err := w.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: -1, Journal: journal})
+	retry, _, err := w.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: NoCeiling, Journal: journal})
 	require.NoError(t, err)
 
 	var reported []string

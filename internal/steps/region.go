@@ -70,7 +70,7 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 	if err := d.Store.Get(ctx, runstore.Key(t.Run.Execution, t.Region, planRecord), &plan); err != nil {
 		return t, failure("apply", err)
 	}
-	ceiling := -1
+	ceiling := region.NoCeiling // MaxDeletesPerRegion 0: no ceiling
 	if d.MaxDeletesPerRegion > 0 {
 		ceiling = max(d.MaxDeletesPerRegion-t.Deleted, 0)
 	}
