@@ -58,7 +58,8 @@ func (w Worker) start(ctx context.Context, job Job) (*applier, error) {
 		if err != nil {
 			return nil, err
 		}
-		a.known, a.settled = earlier.clone().Snapshots, earlier.clone().Settled
+		earlier.Merge(Made{}) // both maps present, even for an empty journal
+		a.known, a.settled = earlier.Snapshots, earlier.Settled
 	}
 	found, err := listSnapshots(ctx, w.EC2, w.Limits, a.keys, toolFilter(a.keys), a.runFilter())
 	if err != nil {
