@@ -86,8 +86,10 @@ func (a *applier) lookup(ctx context.Context, volumeID string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if len(found) > 0 {
-			return found[0].ID, nil
+		for _, s := range found {
+			if s.State != fleet.StateError { // an earlier execution's failed one is not this create's
+				return s.ID, nil
+			}
 		}
 		if !a.w.now().Before(deadline) {
 			return "", nil

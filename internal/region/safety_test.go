@@ -273,3 +273,32 @@ func TestRetryReportsTheLostAttemptsDeletions(t *testing.T) {
 	assert.ElementsMatch(t, displaced, reported)
 	assert.Len(t, sim.Snapshots(reg), left, "nothing more deleted, nothing more made")
 }
+
+// The re-run's create answer is lost, and this run time already has an
+// error snapshot of the volume: the lookup must find the new snapshot, not
+// take the broken one for it.
+func TestLostAnswerLookupSkipsThisRunsErrorSnapshot(t *testing.T) {
+	sim := ec2sim.New()
+	v := sim.AddVolume(reg, sim.AddInstance(reg, map[string]string{"autosnap": "1", "autosnap_retain": "2"}), nil)
+	broken := sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: v, Start: runTime, State: "error",
+		Tags: map[string]string{"snapshot_tool": "autosnap", "autosnap_run": fleet.RunTag(runTime)}})
+	lost := false
+	sim.LoseAnswer = func(_, action string, _ any) error {
+		if action == "CreateSnapshot" && !lost {
+			lost = true
+			return &smithy.GenericAPIError{Code: "InternalError", Fault: smithy.FaultServer}
+		}
+		return nil
+	}
+	ctx := context.Background()
+	p := params()
+	p.Execution = "exec-2"
+	plan, err := Discover(ctx, sim.Region(reg), Limits{}, reg, p)
+	require.NoError(t, err)
+	out, _, err := Worker{EC2: sim.Region(reg), Concurrency: 1, LookupFor: time.Millisecond}.Apply(ctx, Job{Params: p, Plan: plan, MaxDeletes: NoCeiling, Journal: &memJournal{}})
+	require.NoError(t, err)
+	require.Len(t, out.Created, 1)
+	assert.True(t, out.Created[0].Recovered)
+	assert.NotEqual(t, broken, out.Created[0].SnapshotID, "the broken snapshot is not this create's")
+	assert.Zero(t, out.NotMade())
+}
