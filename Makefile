@@ -81,7 +81,7 @@ bench: $(VENV_OK)
 FUZZTIME ?= 2m
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/input/
-	$(GO) test -run '^$$' -fuzz FuzzUntrustedTags -fuzztime $(FUZZTIME) ./internal/fleet/
+	$(GO) test -run '^$$' -fuzz FuzzUntrustedTags -fuzztime $(FUZZTIME) ./internal/rules/
 	$(GO) test -run '^$$' -fuzz FuzzPlanHandler -fuzztime $(FUZZTIME) ./internal/steps/
 
 # One function on one event through the Lambda Runtime Interface Emulator, no Docker:

@@ -25,9 +25,9 @@ import (
 	"github.com/snapper/snapper/internal/demo"
 	"github.com/snapper/snapper/internal/ec2limits"
 	"github.com/snapper/snapper/internal/ec2sim"
-	"github.com/snapper/snapper/internal/fleet"
 	"github.com/snapper/snapper/internal/localaws"
 	"github.com/snapper/snapper/internal/report"
+	"github.com/snapper/snapper/internal/rules"
 )
 
 // AllRegions are the region names fleets are spread over, in order.
@@ -351,7 +351,7 @@ type tagged struct {
 // run beyond one, volumes without one, and volumes whose tool snapshots
 // are not exactly retain.
 func check(snaps []tagged, run time.Time, retain int) (dup, missing, wrong, waiting int) {
-	runTag := fleet.RunTag(run)
+	runTag := rules.RunTag(run)
 	byVol := map[string][]tagged{}
 	for _, s := range snaps {
 		if s.tags["snapshot_tool"] == "autosnap" {

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/snapper/snapper/internal/fleet"
+	"github.com/snapper/snapper/internal/rules"
 )
 
 // NaiveEC2 is what the naive baseline calls.
@@ -37,8 +37,8 @@ type NaiveResult struct {
 // describe per instance and per volume, the snapshot tagged after it is
 // made, no rate awareness beyond the SDK's default retries.
 func Naive(ctx context.Context, client func(region string) NaiveEC2, regions []string, prefix string, run time.Time, interval int64) (NaiveResult, error) {
-	keys := fleet.KeysFor(prefix)
-	runTag := fleet.RunTag(run)
+	keys := rules.KeysFor(prefix)
+	runTag := rules.RunTag(run)
 	var res NaiveResult
 	for _, region := range regions {
 		c := client(region)
@@ -55,7 +55,7 @@ func Naive(ctx context.Context, client func(region string) NaiveEC2, regions []s
 			}
 			for _, r := range page.Reservations {
 				for _, i := range r.Instances {
-					inst := fleet.Instance{ID: aws.ToString(i.InstanceId), Tags: tags(i.Tags)}
+					inst := rules.Instance{ID: aws.ToString(i.InstanceId), Tags: tags(i.Tags)}
 					if ctx.Err() != nil {
 						return res, nil // out of time: the caller projects from what was done
 					}
@@ -69,7 +69,7 @@ func Naive(ctx context.Context, client func(region string) NaiveEC2, regions []s
 	return res, nil
 }
 
-func naiveInstance(ctx context.Context, c NaiveEC2, keys fleet.Keys, inst fleet.Instance, run time.Time, runTag string, interval int64, res *NaiveResult) error {
+func naiveInstance(ctx context.Context, c NaiveEC2, keys rules.Keys, inst rules.Instance, run time.Time, runTag string, interval int64, res *NaiveResult) error {
 	vols, err := c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{Filters: []types.Filter{
 		{Name: aws.String("attachment.instance-id"), Values: []string{inst.ID}}}})
 	if err != nil {
@@ -77,8 +77,8 @@ func naiveInstance(ctx context.Context, c NaiveEC2, keys fleet.Keys, inst fleet.
 	}
 	for _, v := range vols.Volumes {
 		res.Volumes++
-		vol := fleet.Volume{ID: aws.ToString(v.VolumeId), Tags: tags(v.Tags)}
-		mv, managed := fleet.Manage(keys, vol, []fleet.Instance{inst})
+		vol := rules.Volume{ID: aws.ToString(v.VolumeId), Tags: tags(v.Tags)}
+		mv, managed := rules.Manage(keys, vol, []rules.Instance{inst})
 		if !managed || mv.Problem != "" {
 			continue
 		}
@@ -90,25 +90,25 @@ func naiveInstance(ctx context.Context, c NaiveEC2, keys fleet.Keys, inst fleet.
 			res.Failed++
 			continue
 		}
-		var list []fleet.Snapshot
+		var list []rules.Snapshot
 		for _, s := range snaps.Snapshots {
-			sn := fleet.Snapshot{ID: aws.ToString(s.SnapshotId), VolumeID: vol.ID, StartTime: aws.ToTime(s.StartTime), State: string(s.State)}
+			sn := rules.Snapshot{ID: aws.ToString(s.SnapshotId), VolumeID: vol.ID, StartTime: aws.ToTime(s.StartTime), State: string(s.State)}
 			if t := tags(s.Tags); t[keys.Run] != "" {
 				sn.Run = t[keys.Run]
 			}
 			list = append(list, sn)
 		}
-		sched := fleet.Schedule{Run: run, Interval: interval}
-		plan := fleet.PlanVolume(mv, list, sched)
+		sched := rules.Schedule{Run: run, Interval: interval}
+		plan := rules.PlanVolume(mv, list, sched)
 		if plan.Create {
-			out, err := c.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(vol.ID), Description: aws.String(fleet.SnapshotDescription(keys.Prefix, mv, sched))})
+			out, err := c.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(vol.ID), Description: aws.String(rules.SnapshotDescription(keys.Prefix, mv, sched))})
 			if err != nil {
 				res.Failed++
 				continue
 			}
 			_, err = c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{aws.ToString(out.SnapshotId)}, Tags: []types.Tag{
 				{Key: aws.String(keys.Tool), Value: aws.String(keys.Prefix)},
-				{Key: aws.String("Name"), Value: aws.String(fleet.SnapshotName(mv, sched))},
+				{Key: aws.String("Name"), Value: aws.String(rules.SnapshotName(mv, sched))},
 				{Key: aws.String(keys.Run), Value: aws.String(runTag)},
 			}})
 			if err != nil {

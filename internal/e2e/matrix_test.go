@@ -18,9 +18,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/snapper/snapper/internal/ec2sim"
-	"github.com/snapper/snapper/internal/fleet"
 	"github.com/snapper/snapper/internal/localaws"
 	"github.com/snapper/snapper/internal/report"
+	"github.com/snapper/snapper/internal/rules"
 )
 
 // damage is what a run did wrong.
@@ -46,7 +46,7 @@ func fromSim(sim *ec2sim.Sim, region string) map[string]snap {
 	for _, s := range sim.Snapshots(region) {
 		run := s.Tags["autosnap_run"]
 		if run == "" {
-			run = fleet.RunTag(s.Start)
+			run = rules.RunTag(s.Start)
 		}
 		out[s.ID] = snap{ID: s.ID, Volume: s.Volume, State: s.State, Run: run, Tool: s.Tags["snapshot_tool"]}
 	}
@@ -247,7 +247,7 @@ func onMoto(t *testing.T, tc matrixCase) (map[string]snap, map[string]snap, judg
 	off := withFaults(t, env, tc.faults)
 	o := execute(t, map[string]any{"ec2_regions": []string{tc.region}, "time": run.Format(time.RFC3339), "schedule_name": "matrix"})
 	off()
-	return before, fromMoto(t, tc.region), f.judged(), fleet.RunTag(run), o
+	return before, fromMoto(t, tc.region), f.judged(), rules.RunTag(run), o
 }
 
 func onSim(t *testing.T, tc matrixCase) (map[string]snap, map[string]snap, judged, string, outcome) {
@@ -274,7 +274,7 @@ func onSim(t *testing.T, tc matrixCase) (map[string]snap, map[string]snap, judge
 	off()
 	o := outcome{Result: res}
 	o.Report = reportOf(t, res)
-	return before, fromSim(sim, tc.region), j, fleet.RunTag(run), o
+	return before, fromSim(sim, tc.region), j, rules.RunTag(run), o
 }
 
 // twoSchedules: "europe" and "america" share prefix and cron, cover
@@ -315,7 +315,7 @@ func twoSchedules(t *testing.T, tc matrixCase) (map[string]snap, map[string]snap
 		j.retain[v] = n
 	}
 	o := outcome{Result: results["america"], Report: reportOf(t, results["america"])}
-	return before, merge(fromMoto(t, tc.region), fromMoto(t, other)), j, fleet.RunTag(run), o
+	return before, merge(fromMoto(t, tc.region), fromMoto(t, other)), j, rules.RunTag(run), o
 }
 
 func merge(a, b map[string]snap) map[string]snap {

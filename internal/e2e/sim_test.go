@@ -17,9 +17,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/snapper/snapper/internal/ec2sim"
-	"github.com/snapper/snapper/internal/fleet"
 	"github.com/snapper/snapper/internal/localaws"
 	"github.com/snapper/snapper/internal/report"
+	"github.com/snapper/snapper/internal/rules"
 )
 
 // simFleet seeds volumes per region, each on its own instance with
@@ -63,7 +63,7 @@ func exactlyOnce(t *testing.T, sim *ec2sim.Sim, regions []string, run time.Time,
 		for v, snaps := range byVol {
 			n := 0
 			for _, s := range snaps {
-				if s.Tags["autosnap_run"] == fleet.RunTag(run) {
+				if s.Tags["autosnap_run"] == rules.RunTag(run) {
 					n++
 				}
 			}
@@ -239,7 +239,7 @@ func TestPendingErrorAndInUseSnapshotsEndToEnd(t *testing.T) {
 	made := map[string]int{}
 	for _, s := range sim.Snapshots(region) {
 		left[s.ID] = s
-		if s.Tags["autosnap_run"] == fleet.RunTag(run) {
+		if s.Tags["autosnap_run"] == rules.RunTag(run) {
 			made[s.Volume]++
 		}
 	}

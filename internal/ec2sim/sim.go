@@ -1,5 +1,5 @@
 // Package ec2sim is an in-process EC2 fleet simulator behind the same
-// narrow interface the functions use (region.EC2 and DescribeRegions). It
+// narrow interface the functions use (ebs.EC2 and DescribeRegions). It
 // pages like EC2 (MaxResults bounds, NextToken), keeps snapshots pending
 // for a while, refuses deletes of snapshots in use, enforces EC2's
 // per-region token buckets and per-volume snapshot limits, and runs on a

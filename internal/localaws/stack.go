@@ -23,8 +23,8 @@ import (
 
 	"github.com/snapper/snapper/internal/asl"
 	"github.com/snapper/snapper/internal/awsconf"
+	"github.com/snapper/snapper/internal/ebs"
 	"github.com/snapper/snapper/internal/ec2sim"
-	"github.com/snapper/snapper/internal/region"
 	"github.com/snapper/snapper/internal/steps"
 	"github.com/snapper/snapper/internal/wiring"
 )
@@ -160,9 +160,9 @@ func (e *Env) deps(opts Options) (deps steps.Deps, scale float64) {
 	}
 	deps = wiring.New(e.Config(), e.Bucket, e.TopicArn, max(opts.Concurrency, 16), PathStyle)
 	deps.Logger = slog.New(requestIDHandler{slog.NewJSONHandler(logOut, nil)})
-	deps.Limits = func() region.Limits { return region.Limits{} }
+	deps.Limits = func() ebs.Limits { return ebs.Limits{} }
 	if opts.EC2Limits > 0 {
-		deps.Limits = func() region.Limits { return region.AWSLimits(opts.EC2Limits) }
+		deps.Limits = func() ebs.Limits { return ebs.AWSLimits(opts.EC2Limits) }
 	}
 	scale = 1.0
 	if sim := opts.EC2Sim; sim != nil {
@@ -171,14 +171,15 @@ func (e *Env) deps(opts Options) (deps steps.Deps, scale float64) {
 		if opts.EC2Limits > 0 {
 			sim.BucketFactor = opts.EC2Limits
 		}
-		deps.EC2 = func(region string) steps.EC2 { return sim.Region(region) }
+		deps.EC2 = func(region string) ebs.EC2 { return sim.Region(region) }
+		deps.Regions = sim.Region(deps.Region)
 		deps.Now = sim.Clock.Now
 		deps.Sleep = sim.Clock.Sleep
 		deps.TimeScale = scale
-		deps.Limits = func() region.Limits { return region.Limits{} }
+		deps.Limits = func() ebs.Limits { return ebs.Limits{} }
 		if opts.EC2Limits > 0 {
 			// Client-side buckets run on real time: scale their rates.
-			deps.Limits = func() region.Limits { return region.AWSLimits(opts.EC2Limits * scale) }
+			deps.Limits = func() ebs.Limits { return ebs.AWSLimits(opts.EC2Limits * scale) }
 		}
 	}
 	return deps, scale

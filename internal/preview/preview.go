@@ -15,8 +15,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
+	"github.com/snapper/snapper/internal/ebs"
 	"github.com/snapper/snapper/internal/input"
-	"github.com/snapper/snapper/internal/region"
 )
 
 // EC2 is the read-only EC2 the preview calls.
@@ -73,14 +73,14 @@ func Run(ctx context.Context, raw []byte, home string, client func(region string
 	if run.IsZero() {
 		run = now.UTC().Truncate(time.Second)
 	}
-	regions, err := region.Resolve(ctx, client(home), cfg.Regions)
+	regions, err := input.Resolve(ctx, client(home), cfg.Regions)
 	if err != nil {
 		return Plan{}, err
 	}
 	plan := Plan{TagPrefix: cfg.Prefix, RunTime: run}
-	params := region.Params{Prefix: cfg.Prefix, Interval: cfg.Interval, Run: run, DryRun: true, Location: cfg.Location}
+	params := ebs.Params{Prefix: cfg.Prefix, Interval: cfg.Interval, Run: run, DryRun: true, Location: cfg.Location}
 	for _, r := range regions {
-		discovered, err := region.Discover(ctx, client(r), region.AWSLimits(1), r, params)
+		discovered, err := ebs.Discover(ctx, client(r), ebs.AWSLimits(1), r, params)
 		if err != nil {
 			return Plan{}, fmt.Errorf("%s: %w", r, err)
 		}

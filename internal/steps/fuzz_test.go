@@ -22,13 +22,12 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/snapper/snapper/internal/errkind"
-	"github.com/snapper/snapper/internal/region"
 	"github.com/snapper/snapper/internal/runstore"
 )
 
 // regionsOnly answers DescribeRegions; any other call is a test failure,
 // because the plan step must make none.
-type regionsOnly struct{ region.EC2 }
+type regionsOnly struct{}
 
 func (regionsOnly) DescribeRegions(context.Context, *ec2.DescribeRegionsInput, ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error) {
 	return &ec2.DescribeRegionsOutput{Regions: []types.Region{{RegionName: aws.String("eu-west-1")}, {RegionName: aws.String("us-east-1")}}}, nil
@@ -40,7 +39,7 @@ func FuzzPlanHandler(f *testing.F) {
 	for _, seed := range []string{`{}`, `{"ec2_regions":["all"]}`, `{"ec2_regions":["xx-nowhere-1"]}`, `{"interval":0}`, `"x"`, `null`, `{"time":"2026-11-25T03:00:00Z","dry_run":true}`} {
 		f.Add([]byte(seed), "exec-1", "2026-11-25T03:00:00Z")
 	}
-	deps := Deps{EC2: func(string) EC2 { return regionsOnly{} }, Region: "eu-west-1", SNSArn: "arn:aws:sns:eu-west-1:123456789012:t",
+	deps := Deps{Regions: regionsOnly{}, Region: "eu-west-1", SNSArn: "arn:aws:sns:eu-west-1:123456789012:t",
 		Store: runstore.Store{Client: &memS3{objects: map[string][]byte{}}, Bucket: "b"}}
 	f.Fuzz(func(t *testing.T, raw []byte, execution, start string) {
 		ev := PlanEvent{Input: json.RawMessage(raw), Execution: execution, StartTime: start}

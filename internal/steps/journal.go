@@ -7,12 +7,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/snapper/snapper/internal/fleet"
-	"github.com/snapper/snapper/internal/region"
+	"github.com/snapper/snapper/internal/ebs"
+	"github.com/snapper/snapper/internal/rules"
 	"github.com/snapper/snapper/internal/runstore"
 )
 
-// journal is region.Journal in the run bucket: one object per Apply
+// journal is ebs.Journal in the run bucket: one object per Apply
 // invocation under the pair's run-time folder, so that no invocation
 // overwrites another's record, and a takeover execution reads them too.
 type journal struct {
@@ -21,10 +21,10 @@ type journal struct {
 	self  string
 }
 
-var _ region.Journal = journal{}
+var _ ebs.Journal = journal{}
 
 func (d Deps) journal(ctx context.Context, t RegionTask) journal {
-	dir := runstore.JournalDir(t.Run.Account, t.Run.Prefix, t.Region, fleet.RunTag(t.Run.Time))
+	dir := runstore.JournalDir(t.Run.Account, t.Run.Prefix, t.Region, rules.RunTag(t.Run.Time))
 	return journal{store: d.Store, dir: dir, self: invocationID(ctx)}
 }
 
@@ -39,15 +39,15 @@ func invocationID(ctx context.Context) string {
 	return hex.EncodeToString(b)
 }
 
-func (j journal) Load(ctx context.Context) (region.Made, error) {
-	var all region.Made
-	all.Merge(region.Made{})
+func (j journal) Load(ctx context.Context) (ebs.Made, error) {
+	var all ebs.Made
+	all.Merge(ebs.Made{})
 	keys, err := j.store.List(ctx, j.dir)
 	if err != nil {
 		return all, err
 	}
 	for _, k := range keys {
-		var m region.Made
+		var m ebs.Made
 		if err := j.store.Get(ctx, k, &m); err != nil {
 			return all, err
 		}
@@ -56,6 +56,6 @@ func (j journal) Load(ctx context.Context) (region.Made, error) {
 	return all, nil
 }
 
-func (j journal) Save(ctx context.Context, m region.Made) error {
+func (j journal) Save(ctx context.Context, m ebs.Made) error {
 	return j.store.Put(ctx, j.dir+j.self+".json", m)
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/snapper/snapper/internal/fleet"
+	"github.com/snapper/snapper/internal/rules"
 	"github.com/snapper/snapper/internal/runstore"
 )
 
@@ -22,7 +22,7 @@ func (d Deps) takeLease(ctx context.Context, t RegionTask) (string, error) {
 		return "", nil
 	}
 	key := runstore.LeaseKey(t.Run.Account, t.Run.Prefix, t.Region)
-	me := runstore.Lease{Execution: t.Run.Execution, ExecutionArn: t.Run.ExecutionArn, Run: fleet.RunTag(t.Run.Time)}
+	me := runstore.Lease{Execution: t.Run.Execution, ExecutionArn: t.Run.ExecutionArn, Run: rules.RunTag(t.Run.Time)}
 	return d.Store.TakeLease(ctx, key, me, d.running)
 }
 

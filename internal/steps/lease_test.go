@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snapper/snapper/internal/ebs"
 	"github.com/snapper/snapper/internal/ec2sim"
 	"github.com/snapper/snapper/internal/report"
 	"github.com/snapper/snapper/internal/runstore"
@@ -26,7 +27,7 @@ func TestPairLease(t *testing.T) {
 		sim.AddVolume(r, sim.AddInstance(r, map[string]string{"autosnap": "1", "autosnap_retain": "2"}), nil)
 	}
 	sfn := newFakeSFN()
-	deps := Deps{EC2: func(r string) EC2 { return sim.Region(r) }, SFN: sfn,
+	deps := Deps{EC2: func(r string) ebs.EC2 { return sim.Region(r) }, SFN: sfn,
 		Store: runstore.Store{Client: &memS3{objects: map[string][]byte{}}, Bucket: "b"}}
 	ctx := context.Background()
 	at := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/snapper/snapper/internal/errkind"
 	"github.com/snapper/snapper/internal/input"
-	"github.com/snapper/snapper/internal/region"
 )
 
 // Plan validates the schedule input, resolves the regions and fixes the run
@@ -36,7 +35,7 @@ func (d Deps) Plan(ctx context.Context, ev PlanEvent) (PlanOutput, error) {
 	if run.Time.IsZero() {
 		run.Time = start.UTC().Truncate(time.Second)
 	}
-	regions, err := region.Resolve(ctx, d.EC2(d.Region), cfg.Regions)
+	regions, err := input.Resolve(ctx, d.Regions, cfg.Regions)
 	var verr *errkind.ValidationError
 	switch {
 	case errors.As(err, &verr):

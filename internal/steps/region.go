@@ -7,10 +7,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/snapper/snapper/internal/ebs"
 	"github.com/snapper/snapper/internal/errkind"
-	"github.com/snapper/snapper/internal/fleet"
-	"github.com/snapper/snapper/internal/region"
 	"github.com/snapper/snapper/internal/report"
+	"github.com/snapper/snapper/internal/rules"
 	"github.com/snapper/snapper/internal/runstore"
 )
 
@@ -46,7 +46,7 @@ func (d Deps) Discover(ctx context.Context, t RegionTask) (RegionTask, error) {
 		t.StoodDown, t.Done = holder, true
 		return t, nil
 	}
-	plan, err := region.Discover(ctx, d.EC2(t.Region), d.limits(), t.Region, t.Run.params())
+	plan, err := ebs.Discover(ctx, d.EC2(t.Region), d.limits(), t.Region, t.Run.params())
 	if err != nil {
 		return t, failure("discover", err)
 	}
@@ -66,17 +66,17 @@ func (d Deps) Discover(ctx context.Context, t RegionTask) (RegionTask, error) {
 // than a lost attempt, and the continuation after it, make no duplicate.
 func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 	log := d.log(ctx, t.Run, t.Region, "apply")
-	var plan region.Plan
+	var plan ebs.Plan
 	if err := d.Store.Get(ctx, runstore.Key(t.Run.Execution, t.Region, planRecord), &plan); err != nil {
 		return t, failure("apply", err)
 	}
-	ceiling := region.NoCeiling // MaxDeletesPerRegion 0: no ceiling
+	ceiling := ebs.NoCeiling // MaxDeletesPerRegion 0: no ceiling
 	if d.MaxDeletesPerRegion > 0 {
 		ceiling = max(d.MaxDeletesPerRegion-t.Deleted, 0)
 	}
 	worker, stopAt := d.worker(ctx, t.Region)
 	journal := d.journal(ctx, t)
-	job := region.Job{Params: t.Run.params(), Plan: plan, From: t.Cursor, StopAt: stopAt, MaxDeletes: ceiling, Journal: journal}
+	job := ebs.Job{Params: t.Run.params(), Plan: plan, From: t.Cursor, StopAt: stopAt, MaxDeletes: ceiling, Journal: journal}
 	out, next, err := worker.Apply(ctx, job)
 	// What was done is recorded even when the invocation ends in an error
 	// (also past the deadline, which would lose it).
@@ -114,7 +114,7 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 }
 
 // Summarize turns a region's plan and outcomes into its part of the report.
-func Summarize(plan region.Plan, parts []region.Outcomes, ceiling int) report.Region {
+func Summarize(plan ebs.Plan, parts []ebs.Outcomes, ceiling int) report.Region {
 	r := report.Region{Region: plan.Region}
 	r.InstancesManaged = plan.InstancesManaged
 	r.VolumesManaged = len(plan.Volumes)
@@ -145,7 +145,7 @@ func Summarize(plan region.Plan, parts []region.Outcomes, ceiling int) report.Re
 // snapshot of this run. Every attempt keeps its part, and a retry repeats
 // some of a lost attempt's work: a volume counts once (made if any attempt
 // made it), a snapshot's deletion once (deleted if any attempt deleted it).
-func summarizeParts(r *report.Region, parts []region.Outcomes, ceiling int) map[string]string {
+func summarizeParts(r *report.Region, parts []ebs.Outcomes, ceiling int) map[string]string {
 	t := newTally()
 	for _, part := range parts {
 		if part.DeleteCeiling && !r.DeleteCeiling {
@@ -162,17 +162,17 @@ func summarizeParts(r *report.Region, parts []region.Outcomes, ceiling int) map[
 // tally is the region's outcomes by volume and by snapshot, each once.
 type tally struct {
 	made, failed                   map[string]string // volume -> snapshot, error
-	settled                        map[string]region.Settled
+	settled                        map[string]ebs.Settled
 	gone                           map[string]bool
-	deleteFailed, inUse, postponed map[string]region.Deleted
+	deleteFailed, inUse, postponed map[string]ebs.Deleted
 }
 
 func newTally() *tally {
-	return &tally{made: map[string]string{}, failed: map[string]string{}, settled: map[string]region.Settled{},
-		gone: map[string]bool{}, deleteFailed: map[string]region.Deleted{}, inUse: map[string]region.Deleted{}, postponed: map[string]region.Deleted{}}
+	return &tally{made: map[string]string{}, failed: map[string]string{}, settled: map[string]ebs.Settled{},
+		gone: map[string]bool{}, deleteFailed: map[string]ebs.Deleted{}, inUse: map[string]ebs.Deleted{}, postponed: map[string]ebs.Deleted{}}
 }
 
-func (t *tally) add(part region.Outcomes) {
+func (t *tally) add(part ebs.Outcomes) {
 	for _, c := range part.Created {
 		if c.Error != "" {
 			t.failed[c.VolumeID] = c.Error
@@ -207,7 +207,7 @@ func (t *tally) creates(r *report.Region) {
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(t.settled)) {
-		if s := t.settled[id]; s.State == fleet.StateError {
+		if s := t.settled[id]; s.State == rules.StateError {
 			if t.made[s.VolumeID] == s.SnapshotID {
 				r.Created-- // counted above as made
 			}
@@ -239,7 +239,7 @@ func (t *tally) deletes(r *report.Region) {
 
 // waiting counts displaced snapshots whose new snapshot had not completed
 // when the pair's work ended: the next run decides them.
-func waiting(plan region.Plan, parts []region.Outcomes, made map[string]string) int {
+func waiting(plan ebs.Plan, parts []ebs.Outcomes, made map[string]string) int {
 	settled := map[string]bool{}
 	dry := false
 	for _, part := range parts {
@@ -264,14 +264,14 @@ func waiting(plan region.Plan, parts []region.Outcomes, made map[string]string) 
 }
 
 // readParts reads every outcome record of a region, in round order.
-func readParts(ctx context.Context, store runstore.Store, t RegionTask) ([]region.Outcomes, error) {
+func readParts(ctx context.Context, store runstore.Store, t RegionTask) ([]ebs.Outcomes, error) {
 	keys, err := store.List(ctx, runstore.Key(t.Run.Execution, t.Region, applyParts))
 	if err != nil {
 		return nil, err
 	}
-	var all []region.Outcomes
+	var all []ebs.Outcomes
 	for _, k := range keys {
-		var part region.Outcomes
+		var part ebs.Outcomes
 		if err := store.Get(ctx, k, &part); err != nil {
 			return nil, err
 		}

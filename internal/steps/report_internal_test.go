@@ -9,9 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/snapper/snapper/internal/fleet"
-	"github.com/snapper/snapper/internal/region"
+	"github.com/snapper/snapper/internal/ebs"
 	"github.com/snapper/snapper/internal/report"
+	"github.com/snapper/snapper/internal/rules"
 )
 
 // TestOutputStaysSmallWithManyRegions: 38 regions, each with thousands of
@@ -39,8 +39,8 @@ func TestOutputStaysSmallWithManyRegions(t *testing.T) {
 }
 
 func TestSummaryReportsTheDeletionCeiling(t *testing.T) {
-	r := Summarize(region.Plan{Region: "eu-west-1"}, []region.Outcomes{
-		{Deleted: []region.Deleted{{VolumeID: "vol-1", SnapshotID: "snap-1"}}, DeleteCeiling: true},
+	r := Summarize(ebs.Plan{Region: "eu-west-1"}, []ebs.Outcomes{
+		{Deleted: []ebs.Deleted{{VolumeID: "vol-1", SnapshotID: "snap-1"}}, DeleteCeiling: true},
 		{DeleteCeiling: true},
 	}, 1)
 	assert.True(t, r.DeleteCeiling)
@@ -54,20 +54,20 @@ func TestSummaryReportsTheDeletionCeiling(t *testing.T) {
 // success). The summary counts each volume and each deletion once, and a
 // create that failed in one attempt but was made in another is made.
 func TestSummaryCountsRepeatedWorkOnce(t *testing.T) {
-	plan := region.Plan{Region: "eu-west-1", Volumes: []fleet.VolumePlan{
-		{ManagedVolume: fleet.ManagedVolume{VolumeID: "vol-a"}, Create: true, Delete: []string{"snap-old-a"}},
-		{ManagedVolume: fleet.ManagedVolume{VolumeID: "vol-b"}, Create: true, Delete: []string{"snap-old-b"}},
-		{ManagedVolume: fleet.ManagedVolume{VolumeID: "vol-c"}, Create: true},
+	plan := ebs.Plan{Region: "eu-west-1", Volumes: []rules.VolumePlan{
+		{ManagedVolume: rules.ManagedVolume{VolumeID: "vol-a"}, Create: true, Delete: []string{"snap-old-a"}},
+		{ManagedVolume: rules.ManagedVolume{VolumeID: "vol-b"}, Create: true, Delete: []string{"snap-old-b"}},
+		{ManagedVolume: rules.ManagedVolume{VolumeID: "vol-c"}, Create: true},
 	}}
-	lost := region.Outcomes{
-		Created: []region.Created{{VolumeID: "vol-a", SnapshotID: "snap-1"}, {VolumeID: "vol-b", Error: "InternalError: try again"}},
-		Deleted: []region.Deleted{{VolumeID: "vol-a", SnapshotID: "snap-old-a"}, {VolumeID: "vol-b", SnapshotID: "snap-old-b", Error: "IncorrectState: busy"}},
+	lost := ebs.Outcomes{
+		Created: []ebs.Created{{VolumeID: "vol-a", SnapshotID: "snap-1"}, {VolumeID: "vol-b", Error: "InternalError: try again"}},
+		Deleted: []ebs.Deleted{{VolumeID: "vol-a", SnapshotID: "snap-old-a"}, {VolumeID: "vol-b", SnapshotID: "snap-old-b", Error: "IncorrectState: busy"}},
 	}
-	retry := region.Outcomes{
-		Created: []region.Created{{VolumeID: "vol-a", SnapshotID: "snap-1", Earlier: true}, {VolumeID: "vol-b", SnapshotID: "snap-2"}, {VolumeID: "vol-c", Error: "UnauthorizedOperation: no"}},
-		Deleted: []region.Deleted{{VolumeID: "vol-a", SnapshotID: "snap-old-a"}, {VolumeID: "vol-b", SnapshotID: "snap-old-b"}},
+	retry := ebs.Outcomes{
+		Created: []ebs.Created{{VolumeID: "vol-a", SnapshotID: "snap-1", Earlier: true}, {VolumeID: "vol-b", SnapshotID: "snap-2"}, {VolumeID: "vol-c", Error: "UnauthorizedOperation: no"}},
+		Deleted: []ebs.Deleted{{VolumeID: "vol-a", SnapshotID: "snap-old-a"}, {VolumeID: "vol-b", SnapshotID: "snap-old-b"}},
 	}
-	r := Summarize(plan, []region.Outcomes{lost, retry}, 0)
+	r := Summarize(plan, []ebs.Outcomes{lost, retry}, 0)
 	assert.Equal(t, 2, r.Created, "vol-a once, vol-b made by the retry")
 	assert.Equal(t, 2, r.Deleted, "snap-old-a once, snap-old-b deleted by the retry")
 	assert.Empty(t, r.Errors, "the failed delete was repeated and succeeded")
@@ -77,10 +77,10 @@ func TestSummaryCountsRepeatedWorkOnce(t *testing.T) {
 // A volume done before this execution, whose watched snapshot ends in
 // error, is a snapshot not made; it was never counted as created here.
 func TestSummarySettledErrorOfADoneVolume(t *testing.T) {
-	plan := region.Plan{Region: "eu-west-1", Volumes: []fleet.VolumePlan{{ManagedVolume: fleet.ManagedVolume{VolumeID: "vol-a"},
+	plan := ebs.Plan{Region: "eu-west-1", Volumes: []rules.VolumePlan{{ManagedVolume: rules.ManagedVolume{VolumeID: "vol-a"},
 		Done: true, Watch: "snap-new", Displaced: []string{"snap-old"}}}}
-	part := region.Outcomes{Settled: []region.Settled{{VolumeID: "vol-a", SnapshotID: "snap-new", State: fleet.StateError}}}
-	r := Summarize(plan, []region.Outcomes{part}, 0)
+	part := ebs.Outcomes{Settled: []ebs.Settled{{VolumeID: "vol-a", SnapshotID: "snap-new", State: rules.StateError}}}
+	r := Summarize(plan, []ebs.Outcomes{part}, 0)
 	assert.Equal(t, 0, r.Created)
 	assert.Equal(t, 1, r.Counts.NotMade)
 }

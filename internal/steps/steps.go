@@ -11,11 +11,11 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/snapper/snapper/internal/region"
+	"github.com/snapper/snapper/internal/ebs"
+	"github.com/snapper/snapper/internal/input"
 	"github.com/snapper/snapper/internal/runstore"
 )
 
@@ -36,8 +36,8 @@ type Run struct {
 	Account      string `json:"account,omitempty"`
 }
 
-func (r Run) params() region.Params {
-	p := region.Params{Prefix: r.Prefix, Interval: r.Interval, Run: r.Time, Execution: r.Execution, DryRun: r.DryRun}
+func (r Run) params() ebs.Params {
+	p := ebs.Params{Prefix: r.Prefix, Interval: r.Interval, Run: r.Time, Execution: r.Execution, DryRun: r.DryRun}
 	// The plan step validated the zone; an unknown one here means an old
 	// state, which then counts in UTC as before.
 	if loc, err := time.LoadLocation(r.Timezone); err == nil && r.Timezone != "" {
@@ -92,14 +92,6 @@ type ReportEvent struct {
 	Regions []RegionTask `json:"regions"`
 }
 
-// EC2 is what the plan step needs of EC2 besides a region's work.
-type EC2 interface {
-	region.EC2
-	DescribeRegions(ctx context.Context, in *ec2.DescribeRegionsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error)
-}
-
-var _ EC2 = (*ec2.Client)(nil)
-
 // SFN lists the Step Functions call the discover step makes: is the
 // execution that holds a pair's lease still running?
 type SFN interface {
@@ -118,8 +110,11 @@ var _ SNS = (*sns.Client)(nil)
 // Deps are what the handlers are built from; main.go and the local runner
 // construct them once.
 type Deps struct {
-	// EC2 returns the client for a region.
-	EC2 func(region string) EC2
+	// EC2 returns the client for a region's discovery and apply.
+	EC2 func(region string) ebs.EC2
+	// Regions answers the plan step's one EC2 question, in the
+	// deployment's region: which regions are enabled.
+	Regions input.RegionLister
 	// SNS returns the client for the region of a topic.
 	SNS   func(region string) SNS
 	SFN   SFN
@@ -128,7 +123,7 @@ type Deps struct {
 	Region string
 	SNSArn string
 	// Limits returns fresh client-side token buckets for one region's work.
-	Limits      func() region.Limits
+	Limits      func() ebs.Limits
 	Concurrency int
 	// MaxDeletesPerRegion stops pruning in a region after this many
 	// deletions in one run (0: no ceiling), so that a tag mistake cannot
@@ -156,9 +151,9 @@ func (d Deps) now() time.Time {
 	return time.Now()
 }
 
-func (d Deps) limits() region.Limits {
+func (d Deps) limits() ebs.Limits {
 	if d.Limits == nil {
-		return region.AWSLimits(1)
+		return ebs.AWSLimits(1)
 	}
 	return d.Limits()
 }
@@ -201,7 +196,7 @@ func (d Deps) stopAt(ctx context.Context) (time.Time, time.Duration) {
 	return d.now().Add(remaining - margin), margin
 }
 
-func (d Deps) worker(ctx context.Context, regionName string) (region.Worker, time.Time) {
+func (d Deps) worker(ctx context.Context, regionName string) (ebs.Worker, time.Time) {
 	stopAt, drain := d.stopAt(ctx)
-	return region.Worker{EC2: d.EC2(regionName), Limits: d.limits(), Concurrency: max(d.Concurrency, 1), Now: d.Now, Sleep: d.Sleep, Drain: drain}, stopAt
+	return ebs.Worker{EC2: d.EC2(regionName), Limits: d.limits(), Concurrency: max(d.Concurrency, 1), Now: d.Now, Sleep: d.Sleep, Drain: drain}, stopAt
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/snapper/snapper/internal/awsconf"
+	"github.com/snapper/snapper/internal/ebs"
 	"github.com/snapper/snapper/internal/runstore"
 	"github.com/snapper/snapper/internal/steps"
 )
@@ -67,9 +68,10 @@ func FromEnv(ctx context.Context) (steps.Deps, error) {
 // client (local endpoints need path-style addressing).
 func New(cfg aws.Config, bucket, topic string, concurrency int, s3Opts ...func(*s3.Options)) steps.Deps {
 	return steps.Deps{
-		EC2: func(region string) steps.EC2 {
+		EC2: func(region string) ebs.EC2 {
 			return ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.Region = region })
 		},
+		Regions: ec2.NewFromConfig(cfg),
 		SNS: func(region string) steps.SNS {
 			return sns.NewFromConfig(cfg, func(o *sns.Options) { o.Region = region })
 		},

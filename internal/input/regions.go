@@ -1,4 +1,4 @@
-package region
+package input
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/snapper/snapper/internal/errkind"
-	"github.com/snapper/snapper/internal/input"
 )
 
 // RegionLister is the call that tells which regions the account has enabled.
@@ -30,7 +29,7 @@ func Resolve(ctx context.Context, client RegionLister, requested []string) ([]st
 		enabled = append(enabled, aws.ToString(r.RegionName))
 	}
 	slices.Sort(enabled)
-	if len(requested) == 1 && requested[0] == input.AllRegions {
+	if len(requested) == 1 && requested[0] == AllRegions {
 		return enabled, nil
 	}
 	for _, r := range requested {

@@ -1,19 +1,19 @@
-package region
+package ebs
 
 import (
 	"context"
 	"sync"
 	"time"
 
-	"github.com/snapper/snapper/internal/fleet"
+	"github.com/snapper/snapper/internal/rules"
 )
 
 // applier is the state of one Apply invocation.
 type applier struct {
 	w     Worker
 	job   Job
-	keys  fleet.Keys
-	sched fleet.Schedule
+	keys  rules.Keys
+	sched rules.Schedule
 
 	mu sync.Mutex
 	// known maps a volume to this run's snapshot made before this
@@ -47,7 +47,7 @@ type deletion struct {
 // (consistent), then a describe by P_run (which may lag), and watches the
 // snapshots of volumes earlier invocations handled.
 func (w Worker) start(ctx context.Context, job Job) (*applier, error) {
-	a := &applier{w: w, job: job, keys: fleet.KeysFor(job.Params.Prefix), sched: job.Params.Schedule(),
+	a := &applier{w: w, job: job, keys: rules.KeysFor(job.Params.Prefix), sched: job.Params.Schedule(),
 		known: map[string]string{}, settled: map[string]string{}, watching: map[string]int{}, postponed: map[int]bool{},
 		made: Made{Snapshots: map[string]string{}, Settled: map[string]string{}}, left: job.MaxDeletes}
 	if job.Params.DryRun {
@@ -66,7 +66,7 @@ func (w Worker) start(ctx context.Context, job Job) (*applier, error) {
 		return nil, err
 	}
 	for _, s := range found {
-		if a.known[s.VolumeID] == "" && s.State != fleet.StateError {
+		if a.known[s.VolumeID] == "" && s.State != rules.StateError {
 			a.known[s.VolumeID] = s.ID
 		}
 	}
@@ -75,13 +75,13 @@ func (w Worker) start(ctx context.Context, job Job) (*applier, error) {
 	// says; one already handled has it settled as not made.
 	errored := map[string]string{}
 	for _, s := range found {
-		if s.State == fleet.StateError && (a.known[s.VolumeID] == s.ID || a.known[s.VolumeID] == "") {
+		if s.State == rules.StateError && (a.known[s.VolumeID] == s.ID || a.known[s.VolumeID] == "") {
 			errored[s.VolumeID] = s.ID
 			delete(a.known, s.VolumeID)
 		}
 	}
 	for vol, id := range a.known {
-		if a.settled[id] == fleet.StateError {
+		if a.settled[id] == rules.StateError {
 			delete(a.known, vol)
 		}
 	}
@@ -97,7 +97,7 @@ func (w Worker) start(ctx context.Context, job Job) (*applier, error) {
 
 // watchable is the snapshot of this run whose completion frees the
 // volume's displaced snapshots, if it has any.
-func (a *applier) watchable(v fleet.VolumePlan) string {
+func (a *applier) watchable(v rules.VolumePlan) string {
 	if len(v.DeleteOnCompletion()) == 0 || a.job.Params.DryRun {
 		return ""
 	}
@@ -275,11 +275,11 @@ func (a *applier) handle(ctx context.Context, i int, release func()) {
 func (a *applier) settledCompleted(snapshotID string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.settled[snapshotID] == fleet.StateCompleted
+	return a.settled[snapshotID] == rules.StateCompleted
 }
 
 // create makes the volume's snapshot unless this run already has one.
-func (a *applier) create(ctx context.Context, mv fleet.ManagedVolume) Created {
+func (a *applier) create(ctx context.Context, mv rules.ManagedVolume) Created {
 	if a.job.Params.DryRun {
 		return Created{VolumeID: mv.VolumeID, DryRun: true}
 	}

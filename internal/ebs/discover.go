@@ -1,4 +1,4 @@
-package region
+package ebs
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/snapper/snapper/internal/fleet"
+	"github.com/snapper/snapper/internal/rules"
 )
 
 // Params are the run-wide settings one region's work needs.
@@ -26,14 +26,14 @@ type Params struct {
 }
 
 // Schedule is what the rules need of the run.
-func (p Params) Schedule() fleet.Schedule {
-	return fleet.Schedule{Run: p.Run, Interval: p.Interval, Location: p.Location}
+func (p Params) Schedule() rules.Schedule {
+	return rules.Schedule{Run: p.Run, Interval: p.Interval, Location: p.Location}
 }
 
 // toolFilter lists the prefix's snapshots. EC2 treats * and ? in filter
 // values as wildcards (the prefix rules refuse them) and the listing is
 // checked with Keys.Owns as well.
-func toolFilter(keys fleet.Keys) types.Filter {
+func toolFilter(keys rules.Keys) types.Filter {
 	return types.Filter{Name: aws.String("tag:" + keys.Tool), Values: []string{keys.Prefix}}
 }
 
@@ -41,7 +41,7 @@ func toolFilter(keys fleet.Keys) types.Filter {
 type Plan struct {
 	Region           string             `json:"region"`
 	InstancesManaged int                `json:"instances_managed"`
-	Volumes          []fleet.VolumePlan `json:"volumes"`
+	Volumes          []rules.VolumePlan `json:"volumes"`
 }
 
 // Page sizes: EC2's largest, so that describes cost as few calls as they can.
@@ -54,7 +54,7 @@ const (
 // Discover lists the region's instances, volumes and the prefix's
 // snapshots (every list paginated) and applies SPEC 3-5 to them.
 func Discover(ctx context.Context, client Reader, limits Limits, region string, p Params) (Plan, error) {
-	keys := fleet.KeysFor(p.Prefix)
+	keys := rules.KeysFor(p.Prefix)
 	instances, err := listInstances(ctx, client, limits, keys)
 	if err != nil {
 		return Plan{}, err
@@ -63,14 +63,14 @@ func Discover(ctx context.Context, client Reader, limits Limits, region string, 
 	if err != nil {
 		return Plan{}, err
 	}
-	byVolume := map[string][]fleet.Snapshot{}
+	byVolume := map[string][]rules.Snapshot{}
 	for _, s := range snapshots {
 		byVolume[s.VolumeID] = append(byVolume[s.VolumeID], s)
 	}
 
 	plan := Plan{Region: region}
 	for _, inst := range instances {
-		if fleet.ManagedInstance(keys, inst) {
+		if rules.ManagedInstance(keys, inst) {
 			plan.InstancesManaged++
 		}
 	}
@@ -84,12 +84,12 @@ func Discover(ctx context.Context, client Reader, limits Limits, region string, 
 			return Plan{}, fmt.Errorf("describe volumes: %w", err)
 		}
 		for _, v := range page.Volumes {
-			vol := fleet.Volume{ID: aws.ToString(v.VolumeId), Tags: tagMap(v.Tags)}
-			mv, managed := fleet.Manage(keys, vol, attachedInstances(v, instances))
+			vol := rules.Volume{ID: aws.ToString(v.VolumeId), Tags: tagMap(v.Tags)}
+			mv, managed := rules.Manage(keys, vol, attachedInstances(v, instances))
 			if !managed {
 				continue
 			}
-			plan.Volumes = append(plan.Volumes, fleet.PlanVolume(mv, byVolume[vol.ID], p.Schedule()))
+			plan.Volumes = append(plan.Volumes, rules.PlanVolume(mv, byVolume[vol.ID], p.Schedule()))
 		}
 	}
 	// A stable order makes continuation cursors mean the same on every retry.
@@ -99,8 +99,8 @@ func Discover(ctx context.Context, client Reader, limits Limits, region string, 
 
 // attachedInstances are every instance the volume is attached to (io2
 // Multi-Attach has several): SPEC 3 lets any of them manage it.
-func attachedInstances(v types.Volume, known map[string]fleet.Instance) []fleet.Instance {
-	var out []fleet.Instance
+func attachedInstances(v types.Volume, known map[string]rules.Instance) []rules.Instance {
+	var out []rules.Instance
 	for _, a := range v.Attachments {
 		id := aws.ToString(a.InstanceId)
 		if id == "" {
@@ -109,14 +109,14 @@ func attachedInstances(v types.Volume, known map[string]fleet.Instance) []fleet.
 		if inst, ok := known[id]; ok {
 			out = append(out, inst)
 		} else {
-			out = append(out, fleet.Instance{ID: id})
+			out = append(out, rules.Instance{ID: id})
 		}
 	}
 	return out
 }
 
-func listInstances(ctx context.Context, client Reader, limits Limits, keys fleet.Keys) (map[string]fleet.Instance, error) {
-	out := map[string]fleet.Instance{}
+func listInstances(ctx context.Context, client Reader, limits Limits, keys rules.Keys) (map[string]rules.Instance, error) {
+	out := map[string]rules.Instance{}
 	pages := ec2.NewDescribeInstancesPaginator(client, &ec2.DescribeInstancesInput{
 		MaxResults: aws.Int32(instancePage),
 		Filters: []types.Filter{{Name: aws.String("instance-state-name"),
@@ -134,7 +134,7 @@ func listInstances(ctx context.Context, client Reader, limits Limits, keys fleet
 			for _, i := range r.Instances {
 				id := aws.ToString(i.InstanceId)
 				// Only the tags the rules read are kept: instances carry many.
-				out[id] = fleet.Instance{ID: id, Tags: tagMap(i.Tags, "Name", keys.Every, keys.Retain, keys.Ignore)}
+				out[id] = rules.Instance{ID: id, Tags: tagMap(i.Tags, "Name", keys.Every, keys.Retain, keys.Ignore)}
 			}
 		}
 	}
@@ -143,8 +143,8 @@ func listInstances(ctx context.Context, client Reader, limits Limits, keys fleet
 
 // listSnapshots lists the prefix's snapshots that match the filters,
 // keeping only those whose snapshot_tool equals the prefix exactly.
-func listSnapshots(ctx context.Context, client Reader, limits Limits, keys fleet.Keys, filters ...types.Filter) ([]fleet.Snapshot, error) {
-	var out []fleet.Snapshot
+func listSnapshots(ctx context.Context, client Reader, limits Limits, keys rules.Keys, filters ...types.Filter) ([]rules.Snapshot, error) {
+	var out []rules.Snapshot
 	pages := ec2.NewDescribeSnapshotsPaginator(client, &ec2.DescribeSnapshotsInput{
 		OwnerIds:   []string{"self"},
 		Filters:    filters,
@@ -163,7 +163,7 @@ func listSnapshots(ctx context.Context, client Reader, limits Limits, keys fleet
 			if !keys.Owns(tags) {
 				continue
 			}
-			out = append(out, fleet.Snapshot{
+			out = append(out, rules.Snapshot{
 				ID:        aws.ToString(s.SnapshotId),
 				VolumeID:  aws.ToString(s.VolumeId),
 				StartTime: aws.ToTime(s.StartTime),

@@ -1,8 +1,8 @@
-// Package fleet holds the business rules of SPEC 3-5 as pure functions:
+// Package rules holds the business rules of SPEC 3-5 as pure functions:
 // which volumes are managed and with what settings (tags.go), which are
 // due (due.go), which snapshots retention keeps (retention.go) and what
 // new snapshots are called (names.go).
-package fleet
+package rules
 
 import "time"
 

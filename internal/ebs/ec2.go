@@ -1,8 +1,8 @@
-// Package region does one region's share of a run: discover the managed
+// Package ebs does one region's share of a run: discover the managed
 // volumes and plan them, create the due snapshots, prune what retention
 // says. The EC2 client comes in through the EC2 interface, so the same code
 // runs against AWS, moto and the fleet simulator.
-package region
+package ebs
 
 import (
 	"context"

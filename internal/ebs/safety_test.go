@@ -1,4 +1,4 @@
-package region
+package ebs
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/snapper/snapper/internal/ec2sim"
-	"github.com/snapper/snapper/internal/fleet"
+	"github.com/snapper/snapper/internal/rules"
 )
 
 // The faults of issue 10, one region at a time on the simulator. Each test
@@ -21,7 +21,7 @@ import (
 func runTagged(sim *ec2sim.Sim, run time.Time) map[string]int {
 	out := map[string]int{}
 	for _, s := range sim.Snapshots(reg) {
-		if s.Tags["autosnap_run"] == fleet.RunTag(run) {
+		if s.Tags["autosnap_run"] == rules.RunTag(run) {
 			out[s.Volume]++
 		}
 	}
@@ -213,8 +213,8 @@ func TestRerunAfterASnapshotInErrorMakesOne(t *testing.T) {
 	v := sim.AddVolume(reg, sim.AddInstance(reg, map[string]string{"autosnap": "1", "autosnap_retain": "1"}), nil)
 	old := sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: v, Start: runTime.AddDate(0, 0, -1), Tags: toolTags("autosnap")})
 	broken := sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: v, Start: runTime, State: "error",
-		Tags: map[string]string{"snapshot_tool": "autosnap", "autosnap_run": fleet.RunTag(runTime)}})
-	journal := &memJournal{made: Made{Snapshots: map[string]string{v: broken}, Settled: map[string]string{broken: fleet.StateError}}}
+		Tags: map[string]string{"snapshot_tool": "autosnap", "autosnap_run": rules.RunTag(runTime)}})
+	journal := &memJournal{made: Made{Snapshots: map[string]string{v: broken}, Settled: map[string]string{broken: rules.StateError}}}
 	ctx := context.Background()
 	p := params()
 	p.Execution = "exec-2"
@@ -227,7 +227,7 @@ func TestRerunAfterASnapshotInErrorMakesOne(t *testing.T) {
 
 	good := 0
 	for _, s := range sim.Snapshots(reg) {
-		if s.Volume == v && s.Tags["autosnap_run"] == fleet.RunTag(runTime) && s.State != "error" {
+		if s.Volume == v && s.Tags["autosnap_run"] == rules.RunTag(runTime) && s.State != "error" {
 			good++
 		}
 	}
@@ -281,7 +281,7 @@ func TestLostAnswerLookupSkipsThisRunsErrorSnapshot(t *testing.T) {
 	sim := ec2sim.New()
 	v := sim.AddVolume(reg, sim.AddInstance(reg, map[string]string{"autosnap": "1", "autosnap_retain": "2"}), nil)
 	broken := sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: v, Start: runTime, State: "error",
-		Tags: map[string]string{"snapshot_tool": "autosnap", "autosnap_run": fleet.RunTag(runTime)}})
+		Tags: map[string]string{"snapshot_tool": "autosnap", "autosnap_run": rules.RunTag(runTime)}})
 	lost := false
 	sim.LoseAnswer = func(_, action string, _ any) error {
 		if action == "CreateSnapshot" && !lost {

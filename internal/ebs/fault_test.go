@@ -1,4 +1,4 @@
-package region
+package ebs
 
 import (
 	"github.com/aws/aws-sdk-go-v2/aws"

@@ -1,4 +1,4 @@
-package region
+package ebs
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 	"github.com/snapper/snapper/internal/awsconf"
 	"github.com/snapper/snapper/internal/errkind"
-	"github.com/snapper/snapper/internal/fleet"
+	"github.com/snapper/snapper/internal/rules"
 )
 
 // maxCreates bounds the CreateSnapshot calls for one volume in one
@@ -25,7 +25,7 @@ const maxCreates = 3
 // not done; after an answer that leaves it unknown (5xx, timeout, reset)
 // the snapshot is looked up by its run tag, polling through EC2's describe
 // lag, before another create.
-func (a *applier) createOne(ctx context.Context, mv fleet.ManagedVolume) Created {
+func (a *applier) createOne(ctx context.Context, mv rules.ManagedVolume) Created {
 	c := Created{VolumeID: mv.VolumeID}
 	retryer := awsconf.RetryOnly(slices.Concat(errkind.Throttle, errkind.PerVolume)...)
 	for attempt := 1; attempt <= maxCreates; attempt++ {
@@ -59,18 +59,18 @@ func (a *applier) createOne(ctx context.Context, mv fleet.ManagedVolume) Created
 	return c
 }
 
-func (a *applier) createInput(mv fleet.ManagedVolume) *ec2.CreateSnapshotInput {
+func (a *applier) createInput(mv rules.ManagedVolume) *ec2.CreateSnapshotInput {
 	p, k := a.job.Params, a.keys
 	return &ec2.CreateSnapshotInput{
 		VolumeId:    aws.String(mv.VolumeID),
-		Description: aws.String(fleet.SnapshotDescription(p.Prefix, mv, a.sched)),
+		Description: aws.String(rules.SnapshotDescription(p.Prefix, mv, a.sched)),
 		TagSpecifications: []types.TagSpecification{{
 			ResourceType: types.ResourceTypeSnapshot,
 			Tags: []types.Tag{
 				{Key: aws.String(k.Tool), Value: aws.String(p.Prefix)},
-				{Key: aws.String("Name"), Value: aws.String(fleet.SnapshotName(mv, a.sched))},
+				{Key: aws.String("Name"), Value: aws.String(rules.SnapshotName(mv, a.sched))},
 				{Key: aws.String(k.Run), Value: aws.String(a.sched.RunTag())},
-				{Key: aws.String(k.Execution), Value: aws.String(fleet.CutRunes(p.Execution, fleet.MaxTagValueLen))},
+				{Key: aws.String(k.Execution), Value: aws.String(rules.CutRunes(p.Execution, rules.MaxTagValueLen))},
 			},
 		}},
 	}
@@ -87,7 +87,7 @@ func (a *applier) lookup(ctx context.Context, volumeID string) (string, error) {
 			return "", err
 		}
 		for _, s := range found {
-			if s.State != fleet.StateError { // an earlier execution's failed one is not this create's
+			if s.State != rules.StateError { // an earlier execution's failed one is not this create's
 				return s.ID, nil
 			}
 		}

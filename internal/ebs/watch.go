@@ -1,4 +1,4 @@
-package region
+package ebs
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/snapper/snapper/internal/fleet"
+	"github.com/snapper/snapper/internal/rules"
 )
 
 // idsPerDescribe keeps a snapshot-id filter well inside EC2's limits.
@@ -45,7 +45,7 @@ func (a *applier) checkWatched(ctx context.Context) error {
 			return err
 		}
 		for _, id := range batch {
-			if s := states[id]; s == fleet.StateCompleted || s == fleet.StateError {
+			if s := states[id]; s == rules.StateCompleted || s == rules.StateError {
 				a.settle(ctx, id, s)
 			}
 		}
@@ -87,7 +87,7 @@ func (a *applier) settle(_ context.Context, snapshotID, state string) {
 		return
 	}
 	delete(a.watching, snapshotID)
-	if state == fleet.StateCompleted {
+	if state == rules.StateCompleted {
 		a.freed = append(a.freed, item{i: i, snap: snapshotID})
 		return
 	}
@@ -113,7 +113,7 @@ func (a *applier) pruneDisplaced(ctx context.Context, it item, release func()) {
 			delete(a.postponed, it.i)
 			a.freed = append(a.freed, it)
 		} else {
-			a.recordSettled(it.i, it.snap, fleet.StateCompleted)
+			a.recordSettled(it.i, it.snap, rules.StateCompleted)
 		}
 		a.mu.Unlock()
 		release()

@@ -1,4 +1,4 @@
-package region
+package ebs
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/snapper/snapper/internal/errkind"
-	"github.com/snapper/snapper/internal/fleet"
+	"github.com/snapper/snapper/internal/rules"
 )
 
 // Worker carries out a region's plan: creates and deletes run at the same
@@ -151,7 +151,7 @@ func (o Outcomes) NotMade() int {
 		}
 	}
 	for _, s := range o.Settled {
-		if s.State == fleet.StateError {
+		if s.State == rules.StateError {
 			n++
 		}
 	}
