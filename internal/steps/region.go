@@ -3,14 +3,11 @@ package steps
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 	"time"
 
 	"github.com/snapper/snapper/internal/ebs"
 	"github.com/snapper/snapper/internal/errkind"
 	"github.com/snapper/snapper/internal/report"
-	"github.com/snapper/snapper/internal/rules"
 	"github.com/snapper/snapper/internal/runstore"
 )
 
@@ -107,160 +104,10 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 	if err != nil {
 		return t, failure("apply", err)
 	}
-	if err := d.Store.Put(ctx, runstore.Key(t.Run.Execution, t.Region, summaryRecord), Summarize(plan, parts, d.MaxDeletesPerRegion)); err != nil {
+	if err := d.Store.Put(ctx, runstore.Key(t.Run.Execution, t.Region, summaryRecord), report.Summarize(plan, parts, d.MaxDeletesPerRegion)); err != nil {
 		return t, failure("apply", err)
 	}
 	return t, nil
-}
-
-// Summarize turns a region's plan and outcomes into its part of the report.
-func Summarize(plan ebs.Plan, parts []ebs.Outcomes, ceiling int) report.Region {
-	r := report.Region{Region: plan.Region}
-	r.InstancesManaged = plan.InstancesManaged
-	r.VolumesManaged = len(plan.Volumes)
-	future := 0
-	for _, v := range plan.Volumes {
-		if v.Problem != "" {
-			r.Problems = append(r.Problems, report.Problem{VolumeID: v.VolumeID, Reason: v.Problem})
-		}
-		if v.Done {
-			r.AlreadyDone++
-		}
-		if v.Blocked {
-			r.Blocked++
-		}
-		future += v.Future
-	}
-	if future > 0 {
-		r.Errors = append(r.Errors, fmt.Sprintf("%d tool snapshots carry a run time later than this run's: the due rule ignores them (a drill with a future time?)", future))
-	}
-	newSnapshots := summarizeParts(&r, parts, ceiling)
-	r.Waiting = waiting(plan, parts, newSnapshots)
-	r.Counts.Problems, r.SkippedInUse, r.Counts.Errors = len(r.Problems), len(r.InUse), len(r.Errors)
-	r.Counts.NotMade = len(r.NotMadeList)
-	return r
-}
-
-// summarizeParts adds the outcomes to r and returns each volume's new
-// snapshot of this run. Every attempt keeps its part, and a retry repeats
-// some of a lost attempt's work: a volume counts once (made if any attempt
-// made it), a snapshot's deletion once (deleted if any attempt deleted it).
-func summarizeParts(r *report.Region, parts []ebs.Outcomes, ceiling int) map[string]string {
-	t := newTally()
-	for _, part := range parts {
-		if part.DeleteCeiling && !r.DeleteCeiling {
-			r.DeleteCeiling = true
-			r.Errors = append(r.Errors, fmt.Sprintf("pruning stopped at the ceiling of %d deletions per region per run; the rest waits for the next run (check the retain tags, or raise MaxDeletesPerRegion)", ceiling))
-		}
-		t.add(part)
-	}
-	t.creates(r)
-	t.deletes(r)
-	return t.made
-}
-
-// tally is the region's outcomes by volume and by snapshot, each once.
-type tally struct {
-	made, failed                   map[string]string // volume -> snapshot, error
-	settled                        map[string]ebs.Settled
-	gone                           map[string]bool
-	deleteFailed, inUse, postponed map[string]ebs.Deleted
-}
-
-func newTally() *tally {
-	return &tally{made: map[string]string{}, failed: map[string]string{}, settled: map[string]ebs.Settled{},
-		gone: map[string]bool{}, deleteFailed: map[string]ebs.Deleted{}, inUse: map[string]ebs.Deleted{}, postponed: map[string]ebs.Deleted{}}
-}
-
-func (t *tally) add(part ebs.Outcomes) {
-	for _, c := range part.Created {
-		if c.Error != "" {
-			t.failed[c.VolumeID] = c.Error
-		} else if t.made[c.VolumeID] == "" {
-			t.made[c.VolumeID] = c.SnapshotID
-		}
-	}
-	for _, s := range part.Settled {
-		t.settled[s.SnapshotID] = s
-	}
-	for _, del := range part.Deleted {
-		switch {
-		case del.Postponed:
-			t.postponed[del.SnapshotID] = del
-		case del.InUse:
-			t.inUse[del.SnapshotID] = del
-		case del.Error != "":
-			t.deleteFailed[del.SnapshotID] = del
-		default:
-			t.gone[del.SnapshotID] = true
-		}
-	}
-}
-
-// creates counts what was made, and lists what was not: a create that
-// no attempt got through, and a new snapshot seen in error.
-func (t *tally) creates(r *report.Region) {
-	r.Created = len(t.made)
-	for _, vol := range slices.Sorted(maps.Keys(t.failed)) {
-		if t.made[vol] == "" {
-			r.NotMadeList = append(r.NotMadeList, fmt.Sprintf("create snapshot of %s: %s", vol, t.failed[vol]))
-		}
-	}
-	for _, id := range slices.Sorted(maps.Keys(t.settled)) {
-		if s := t.settled[id]; s.State == rules.StateError {
-			if t.made[s.VolumeID] == s.SnapshotID {
-				r.Created-- // counted above as made
-			}
-			r.NotMadeList = append(r.NotMadeList, fmt.Sprintf("snapshot %s of %s ended in state error", s.SnapshotID, s.VolumeID))
-		}
-	}
-}
-
-// deletes counts what went; a snapshot any attempt deleted is not also
-// reported skipped, failed or postponed.
-func (t *tally) deletes(r *report.Region) {
-	r.Deleted = len(t.gone)
-	for _, id := range slices.Sorted(maps.Keys(t.inUse)) {
-		if !t.gone[id] {
-			r.InUse = append(r.InUse, fmt.Sprintf("%s (of %s)", id, t.inUse[id].VolumeID))
-		}
-	}
-	for _, id := range slices.Sorted(maps.Keys(t.deleteFailed)) {
-		if d := t.deleteFailed[id]; !t.gone[id] && t.inUse[id].SnapshotID == "" {
-			r.Errors = append(r.Errors, fmt.Sprintf("delete %s (of %s): %s", id, d.VolumeID, d.Error))
-		}
-	}
-	for _, id := range slices.Sorted(maps.Keys(t.postponed)) {
-		if !t.gone[id] && t.inUse[id].SnapshotID == "" && t.deleteFailed[id].SnapshotID == "" {
-			r.Errors = append(r.Errors, fmt.Sprintf("delete %s (of %s): postponed to the next run, the invocation's time ran out", id, t.postponed[id].VolumeID))
-		}
-	}
-}
-
-// waiting counts displaced snapshots whose new snapshot had not completed
-// when the pair's work ended: the next run decides them.
-func waiting(plan ebs.Plan, parts []ebs.Outcomes, made map[string]string) int {
-	settled := map[string]bool{}
-	dry := false
-	for _, part := range parts {
-		for _, s := range part.Settled {
-			settled[s.SnapshotID] = true
-		}
-		for _, c := range part.Created {
-			dry = dry || c.DryRun
-		}
-	}
-	n := 0
-	for _, v := range plan.Volumes {
-		id := made[v.VolumeID]
-		if id == "" {
-			id = v.Watch
-		}
-		if later := v.DeleteOnCompletion(); len(later) > 0 && id != "" && !settled[id] && !dry {
-			n += len(later)
-		}
-	}
-	return n
 }
 
 // readParts reads every outcome record of a region, in round order.

@@ -3,7 +3,6 @@ package steps
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -23,25 +22,6 @@ type ReportOutput struct {
 	Cause  string        `json:"cause,omitempty"`
 }
 
-// The execution output must stay under Step Functions' 256 KiB: lists are
-// cut to at most maxOutputListLen entries, fewer if the regions are many,
-// so the output stays under maxOutputBytes; the whole report is in the
-// run bucket.
-const (
-	maxOutputListLen = 50
-	maxOutputBytes   = 128 * 1024
-)
-
-// cutForOutput cuts the report's lists until its JSON fits maxOutputBytes.
-func cutForOutput(full report.Report) report.Report {
-	for n := maxOutputListLen; ; n /= 2 {
-		cut := report.Cut(full, n)
-		if b, err := json.Marshal(cut); err != nil || len(b) <= maxOutputBytes || n == 0 {
-			return cut
-		}
-	}
-}
-
 // Report gathers every region's summary, keeps the full report in the run
 // bucket, publishes the cut text to SNS and returns a cut report.
 func (d Deps) Report(ctx context.Context, ev ReportEvent) (ReportOutput, error) {
@@ -50,11 +30,11 @@ func (d Deps) Report(ctx context.Context, ev ReportEvent) (ReportOutput, error) 
 	for _, t := range ev.Regions {
 		reg := report.Region{Region: t.Region}
 		if t.Error != nil {
-			reg.Failed = describeTaskError(t.Error)
+			reg.Failed = report.StepFailed(t.Error.Error, t.Error.Cause)
 		} else if err := d.Store.Get(ctx, runstore.Key(ev.Run.Execution, t.Region, summaryRecord), &reg); err != nil {
-			reg.Failed = "its summary could not be read: " + err.Error()
+			reg.Failed = report.SummaryUnreadable(err)
 			if errors.Is(err, runstore.ErrNotFound) {
-				reg.Failed = "its summary is missing (its work did not finish): " + err.Error()
+				reg.Failed = report.SummaryMissing(err)
 			}
 		}
 		regions = append(regions, reg)
@@ -68,7 +48,7 @@ func (d Deps) Report(ctx context.Context, ev ReportEvent) (ReportOutput, error) 
 		return ReportOutput{}, failure("report", err)
 	}
 	full.FullReport = fmt.Sprintf("s3://%s/%s", d.Store.Bucket, fullKey)
-	out := ReportOutput{Report: cutForOutput(full), Failed: full.Failed}
+	out := ReportOutput{Report: report.ForOutput(full), Failed: full.Failed}
 	if full.Failed {
 		out.Cause = full.Status()
 		if len(full.FailedRegions) > 0 {
@@ -101,20 +81,4 @@ func (d Deps) Report(ctx context.Context, ev ReportEvent) (ReportOutput, error) 
 	}
 	log.Info("reported", "failed", out.Failed, "created", full.Totals.Created, "deleted", full.Totals.Deleted, "cause", out.Cause)
 	return out, nil
-}
-
-// describeTaskError shows a caught error the way a user reads it: the
-// Lambda's errorMessage when the cause is its JSON error, else the cause.
-func describeTaskError(e *TaskError) string {
-	var lambdaErr struct {
-		ErrorType    string `json:"errorType"`
-		ErrorMessage string `json:"errorMessage"`
-	}
-	if json.Unmarshal([]byte(e.Cause), &lambdaErr) == nil && lambdaErr.ErrorMessage != "" {
-		return e.Error + ": " + lambdaErr.ErrorMessage
-	}
-	if e.Cause == "" {
-		return e.Error
-	}
-	return e.Error + ": " + e.Cause
 }
