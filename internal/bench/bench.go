@@ -31,11 +31,7 @@ import (
 )
 
 // AllRegions are the region names fleets are spread over, in order.
-var AllRegions = []string{
-	"us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1",
-	"eu-north-1", "eu-south-1", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ap-northeast-1",
-	"ap-northeast-2", "ap-northeast-3", "ca-central-1", "sa-east-1", "me-south-1", "af-south-1",
-}
+var AllRegions = ec2sim.Regions
 
 // Spec is one benchmark fleet and how to run it.
 type Spec struct {

@@ -21,6 +21,7 @@ import (
 	"github.com/snapper/snapper/internal/localaws"
 	"github.com/snapper/snapper/internal/report"
 	"github.com/snapper/snapper/internal/rules"
+	"github.com/snapper/snapper/internal/testkit"
 )
 
 // damage is what a run did wrong.
@@ -252,7 +253,7 @@ func onMoto(t *testing.T, tc matrixCase) (map[string]snap, map[string]snap, judg
 
 func onSim(t *testing.T, tc matrixCase) (map[string]snap, map[string]snap, judged, string, outcome) {
 	sim := ec2sim.New()
-	simFleet(sim, []string{tc.region}, tc.simVolumes)
+	testkit.SeedRetainTwo(sim, []string{tc.region}, tc.simVolumes)
 	tc.sim(sim)
 	j := judged{retain: map[string]int{}}
 	for _, s := range sim.Snapshots(tc.region) {

@@ -20,22 +20,8 @@ import (
 	"github.com/snapper/snapper/internal/localaws"
 	"github.com/snapper/snapper/internal/report"
 	"github.com/snapper/snapper/internal/rules"
+	"github.com/snapper/snapper/internal/testkit"
 )
-
-// simFleet seeds volumes per region, each on its own instance with
-// retain=2 and two old tool snapshots: every volume needs one create and
-// one delete.
-func simFleet(sim *ec2sim.Sim, regions []string, volumes int) {
-	now := sim.Clock.Now()
-	for _, r := range regions {
-		for range volumes {
-			v := sim.AddVolume(r, sim.AddInstance(r, map[string]string{"autosnap": "1", "autosnap_retain": "2"}), nil)
-			for d := 1; d <= 2; d++ {
-				sim.AddSnapshot(r, ec2sim.SnapshotSpec{Volume: v, Start: now.Add(-time.Duration(d) * 24 * time.Hour), Tags: map[string]string{"snapshot_tool": "autosnap"}})
-			}
-		}
-	}
-}
 
 func simExecute(t *testing.T, e *localaws.Env, sim *ec2sim.Sim, regions []string) (localaws.Result, report.Report, time.Time) {
 	t.Helper()
@@ -48,29 +34,6 @@ func simExecute(t *testing.T, e *localaws.Env, sim *ec2sim.Sim, regions []string
 		require.NoError(t, json.Unmarshal([]byte(res.Output), &rep))
 	}
 	return res, rep, run
-}
-
-// exactlyOnce checks every volume has one snapshot of this run and
-// exactly retain=2 tool snapshots.
-func exactlyOnce(t *testing.T, sim *ec2sim.Sim, regions []string, run time.Time, volumes int) {
-	t.Helper()
-	for _, r := range regions {
-		byVol := map[string][]ec2sim.SnapshotInfo{}
-		for _, s := range sim.Snapshots(r) {
-			byVol[s.Volume] = append(byVol[s.Volume], s)
-		}
-		require.Len(t, byVol, volumes)
-		for v, snaps := range byVol {
-			n := 0
-			for _, s := range snaps {
-				if s.Tags["autosnap_run"] == rules.RunTag(run) {
-					n++
-				}
-			}
-			assert.Equal(t, 1, n, "%s %s: one snapshot of this run", r, v)
-			assert.Len(t, snaps, 2, "%s %s: retain 2", r, v)
-		}
-	}
 }
 
 func payloadSizes(res localaws.Result) (largest int, applies map[string]int) {
@@ -104,7 +67,7 @@ func TestContinuationPaginationAndSmallPayloads(t *testing.T) {
 	sim.MaxPage = 7
 	regions := []string{"eu-west-1", "us-west-2", "ap-south-1"}
 	const volumes = 240
-	simFleet(sim, regions, volumes)
+	testkit.SeedRetainTwo(sim, regions, volumes)
 	e, err := localaws.Up(context.Background(), localaws.Options{EC2Sim: sim, EC2Limits: 2, FunctionTimeouts: map[string]time.Duration{"ApplyFunction": 1500 * time.Millisecond}})
 	require.NoError(t, err)
 	defer e.Close()
@@ -112,7 +75,7 @@ func TestContinuationPaginationAndSmallPayloads(t *testing.T) {
 	res, rep, run := simExecute(t, e, sim, regions)
 	require.Equal(t, "SUCCEEDED", res.Status, res.Cause, res.Output)
 
-	exactlyOnce(t, sim, regions, run, volumes)
+	testkit.ExactlyOnce(t, sim, regions, run, volumes)
 	assert.Equal(t, len(regions)*volumes, rep.Totals.Created)
 	assert.Equal(t, len(regions)*volumes, rep.Totals.Deleted)
 	largest, applies := payloadSizes(res)
@@ -136,7 +99,7 @@ func TestThrottlingStormEndsInSuccess(t *testing.T) {
 	sim.Clock = ec2sim.NewClock(time.Now(), 50) // backoffs of seconds pass in tens of milliseconds
 	regions := []string{"eu-central-1", "us-east-2"}
 	const volumes = 80
-	simFleet(sim, regions, volumes)
+	testkit.SeedRetainTwo(sim, regions, volumes)
 	var mu sync.Mutex
 	rng := rand.New(rand.NewPCG(1, 2))
 	var storm int
@@ -161,7 +124,7 @@ func TestThrottlingStormEndsInSuccess(t *testing.T) {
 	assert.Greater(t, storm, 100, "the storm happened")
 	assert.Zero(t, rep.Totals.Errors, "throttling is retried, not reported")
 	assert.Equal(t, len(regions)*volumes, rep.Totals.Created)
-	exactlyOnce(t, sim, regions, run, volumes)
+	testkit.ExactlyOnce(t, sim, regions, run, volumes)
 
 }
 
@@ -173,7 +136,7 @@ func TestApplyTimeoutAndPerVolumeLimits(t *testing.T) {
 	sim.Clock = ec2sim.NewClock(time.Now(), 50)
 	regions := []string{"sa-east-1"}
 	const volumes = 40
-	simFleet(sim, regions, volumes)
+	testkit.SeedRetainTwo(sim, regions, volumes)
 	var mu sync.Mutex
 	refused := map[string]bool{}
 	sim.Fault = func(_, action string, in any) error {
@@ -208,7 +171,7 @@ func TestApplyTimeoutAndPerVolumeLimits(t *testing.T) {
 	assert.True(t, timedOut, "the timeout happened and was retried")
 	assert.Len(t, refused, volumes, "every volume hit the per-volume limit once")
 	assert.Zero(t, rep.Totals.Errors)
-	exactlyOnce(t, sim, regions, run, volumes)
+	testkit.ExactlyOnce(t, sim, regions, run, volumes)
 }
 
 // TestPendingErrorAndInUseSnapshotsEndToEnd: cases moto cannot produce,

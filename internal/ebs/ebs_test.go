@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/snapper/snapper/internal/ec2sim"
+	"github.com/snapper/snapper/internal/testkit"
 )
 
 const reg = "eu-west-1"
@@ -74,16 +75,6 @@ func stepClock() func() time.Time {
 	return func() time.Time { return runTime.Add(time.Duration(n.Add(1)-1) * time.Second) }
 }
 
-func toolSnapshotsByVolume(sim *ec2sim.Sim, prefix string) map[string][]ec2sim.SnapshotInfo {
-	out := map[string][]ec2sim.SnapshotInfo{}
-	for _, s := range sim.Snapshots(reg) {
-		if s.Tags["snapshot_tool"] == prefix {
-			out[s.Volume] = append(out[s.Volume], s)
-		}
-	}
-	return out
-}
-
 func TestRegionWorkAcrossSmallPagesAndContinuations(t *testing.T) {
 	sim := ec2sim.New()
 	sim.MaxPage = 5 // every list takes several pages
@@ -109,7 +100,7 @@ func TestRegionWorkAcrossSmallPagesAndContinuations(t *testing.T) {
 	// always handed out, then 3 clock readings).
 	assert.Equal(t, 5, invocations)
 	assert.Len(t, created, 12)
-	byVol := toolSnapshotsByVolume(sim, "autosnap")
+	byVol := testkit.ToolByVolume(sim, reg, "autosnap")
 	for i, v := range vols {
 		snaps := byVol[v]
 		require.Len(t, snaps, min(2, 1+i%4), "retain=2 for %s", v)
@@ -183,7 +174,7 @@ func TestFailedCreateIsNotPrunedAndInUseIsSkipped(t *testing.T) {
 
 	created, deleted, _ := runRegion(t, sim, params(), 10)
 
-	byVol := toolSnapshotsByVolume(sim, "autosnap")
+	byVol := testkit.ToolByVolume(sim, reg, "autosnap")
 	assert.Len(t, byVol[failing], 3, "a volume whose snapshot failed keeps every snapshot")
 	var failed int
 	for _, c := range created {

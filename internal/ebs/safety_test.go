@@ -12,21 +12,12 @@ import (
 
 	"github.com/snapper/snapper/internal/ec2sim"
 	"github.com/snapper/snapper/internal/rules"
+	"github.com/snapper/snapper/internal/testkit"
 )
 
 // The faults of issue 10, one region at a time on the simulator. Each test
 // names the fault it injects; where the fault needs the fix to be harmless,
 // the test also shows the damage without it.
-
-func runTagged(sim *ec2sim.Sim, run time.Time) map[string]int {
-	out := map[string]int{}
-	for _, s := range sim.Snapshots(reg) {
-		if s.Tags["autosnap_run"] == rules.RunTag(run) {
-			out[s.Volume]++
-		}
-	}
-	return out
-}
 
 // EC2 treats ? in a filter value as a wildcard: prefix "auto?nap" lists
 // autosnap's snapshots. The input refuses such a prefix; below it, the
@@ -68,7 +59,7 @@ func TestMultiAttachVolumeOfAManagedInstanceIsSnapshotted(t *testing.T) {
 
 	require.Len(t, created, 1)
 	assert.Equal(t, v, created[0].VolumeID)
-	assert.Equal(t, 1, runTagged(sim, runTime)[v])
+	assert.Equal(t, 1, testkit.RunTagged(sim, reg, runTime)[v])
 }
 
 // A lost attempt handles all ten volumes; its retry at the same cursor
@@ -107,7 +98,7 @@ func TestRetryThatGetsLessFarMakesNoDuplicate(t *testing.T) {
 		require.Equal(t, 10, next)
 
 		dups := 0
-		for _, n := range runTagged(sim, runTime) {
+		for _, n := range testkit.RunTagged(sim, reg, runTime) {
 			dups += n - 1
 		}
 		if withJournal {
@@ -147,10 +138,10 @@ func TestLostCreateAnswerIsFoundThroughDescribeLag(t *testing.T) {
 	out, _, err := w.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: NoCeiling, Journal: &memJournal{}})
 	require.NoError(t, err)
 
-	for v, n := range runTagged(sim, runTime) {
+	for v, n := range testkit.RunTagged(sim, reg, runTime) {
 		assert.Equal(t, 1, n, "one snapshot of %s", v)
 	}
-	assert.Len(t, runTagged(sim, runTime), 5)
+	assert.Len(t, testkit.RunTagged(sim, reg, runTime), 5)
 	recovered := 0
 	for _, c := range out.Created {
 		assert.Empty(t, c.Error)

@@ -27,9 +27,20 @@ import (
 	"github.com/snapper/snapper/internal/ec2limits"
 )
 
+// Regions are the regions a simulated account has enabled: twenty of
+// AWS's commercial regions.
+var Regions = []string{
+	"us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1",
+	"eu-north-1", "eu-south-1", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ap-northeast-1",
+	"ap-northeast-2", "ap-northeast-3", "ca-central-1", "sa-east-1", "me-south-1", "af-south-1",
+}
+
 // Sim is a simulated account: one fleet per region.
 type Sim struct {
 	Clock *Clock
+	// Enabled are the regions DescribeRegions lists besides those with a
+	// fleet (New: Regions).
+	Enabled []string
 	// Latency is added to every call, on the simulated clock.
 	Latency time.Duration
 	// PendingFor is how long a new snapshot stays pending.
@@ -159,7 +170,7 @@ type snapshot struct {
 
 // New makes an empty simulated account on a real-time clock.
 func New() *Sim {
-	return &Sim{Clock: NewClock(time.Now(), 1), regions: map[string]*fleet{}}
+	return &Sim{Clock: NewClock(time.Now(), 1), Enabled: slices.Clone(Regions), regions: map[string]*fleet{}}
 }
 
 func (s *Sim) fleet(region string) *fleet {
@@ -512,13 +523,15 @@ func sortedKeys[T any](m map[string]T) []string {
 	return keys
 }
 
-// DescribeRegions lists the simulated regions (and any seeded ones).
+// DescribeRegions lists the enabled regions and any seeded ones.
 func (c *Client) DescribeRegions(ctx context.Context, in *ec2.DescribeRegionsInput, _ ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error) {
 	return call(c, ctx, "DescribeRegions", in, func() (*ec2.DescribeRegionsOutput, error) {
 		c.sim.mu.Lock()
 		defer c.sim.mu.Unlock()
 		out := &ec2.DescribeRegionsOutput{}
-		for _, r := range sortedKeys(c.sim.regions) {
+		names := slices.Concat(c.sim.Enabled, sortedKeys(c.sim.regions))
+		slices.Sort(names)
+		for _, r := range slices.Compact(names) {
 			out.Regions = append(out.Regions, types.Region{RegionName: aws.String(r)})
 		}
 		return out, nil

@@ -14,6 +14,7 @@ import (
 	"github.com/snapper/snapper/internal/ec2sim"
 	"github.com/snapper/snapper/internal/report"
 	"github.com/snapper/snapper/internal/runstore"
+	"github.com/snapper/snapper/internal/testkit"
 )
 
 // TestPairLease: SPEC 4's guard is one account, prefix, region and run
@@ -26,9 +27,9 @@ func TestPairLease(t *testing.T) {
 	for _, r := range []string{"eu-west-1", "us-east-1"} {
 		sim.AddVolume(r, sim.AddInstance(r, map[string]string{"autosnap": "1", "autosnap_retain": "2"}), nil)
 	}
-	sfn := newFakeSFN()
+	sfn := &testkit.SFN{}
 	deps := Deps{EC2: func(r string) ebs.EC2 { return sim.Region(r) }, SFN: sfn,
-		Store: runstore.Store{Client: &memS3{objects: map[string][]byte{}}, Bucket: "b"}}
+		Store: runstore.Store{Client: &testkit.S3{}, Bucket: "b"}}
 	ctx := context.Background()
 	at := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
 	task := func(execution, region string, run time.Time) RegionTask {
@@ -65,7 +66,7 @@ func TestPairLease(t *testing.T) {
 	dry.Run.DryRun = true
 	assert.Empty(t, discover(dry).StoodDown, "a dry run neither takes nor respects the lease")
 
-	sfn.set(europe.Run.ExecutionArn, sfntypes.ExecutionStatusFailed)
+	sfn.Set(europe.Run.ExecutionArn, sfntypes.ExecutionStatusFailed)
 	late := []RegionTask{task("late-1", "eu-west-1", at), task("late-2", "eu-west-1", at)}
 	var wg sync.WaitGroup
 	for i := range late {

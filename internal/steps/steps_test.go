@@ -12,55 +12,42 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/snapper/snapper/internal/demo"
+	"github.com/snapper/snapper/internal/ebs"
+	"github.com/snapper/snapper/internal/ec2sim"
 	"github.com/snapper/snapper/internal/errkind"
-	"github.com/snapper/snapper/internal/localaws"
+	"github.com/snapper/snapper/internal/runstore"
 	"github.com/snapper/snapper/internal/steps"
-	"github.com/snapper/snapper/internal/wiring"
+	"github.com/snapper/snapper/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected outputs in testdata/")
 
-// One moto for the package; each test works in its own execution and
-// region so the tests do not see each other's fleets.
-var motoURL string
+const topicArn = "arn:aws:sns:us-east-1:123456789012:snapper-report"
 
-func TestMain(m *testing.M) {
-	moto, err := localaws.StartMoto(context.Background(), localaws.MotoOptions{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "cannot start moto (run `make venv`):", err)
-		os.Exit(1)
-	}
-	motoURL = moto.URL
-	code := m.Run()
-	moto.Stop()
-	os.Exit(code)
+// world is what the handlers talk to in these tests: the EC2 simulator,
+// an in-memory run bucket, SNS with the report topic, and Step Functions.
+type world struct {
+	sim    *ec2sim.Sim
+	bucket *testkit.S3
+	sns    *testkit.Topics
 }
 
-const topicName = "snapper-report"
-
-func newDeps(t *testing.T) (steps.Deps, aws.Config) {
+func newDeps(t *testing.T) (steps.Deps, world) {
 	t.Helper()
-	cfg := localaws.ClientConfig(motoURL, "us-east-1")
-	ctx := context.Background()
-	bucket := strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))
-	if len(bucket) > 60 {
-		bucket = bucket[:60]
+	w := world{sim: ec2sim.New(), bucket: &testkit.S3{}, sns: testkit.NewTopics(topicArn)}
+	deps := steps.Deps{
+		EC2:     func(region string) ebs.EC2 { return w.sim.Region(region) },
+		Regions: w.sim.Region("us-east-1"),
+		SNS:     func(string) steps.SNS { return w.sns },
+		SFN:     &testkit.SFN{},
+		Store:   runstore.Store{Client: w.bucket, Bucket: "runs"},
+		Region:  "us-east-1", SNSArn: topicArn, Concurrency: 4,
+		Logger: slog.New(slog.DiscardHandler),
 	}
-	_, err := s3.NewFromConfig(cfg, localaws.PathStyle).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
-	require.NoError(t, err)
-	topic, err := sns.NewFromConfig(cfg).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(topicName)})
-	require.NoError(t, err)
-	deps := wiring.New(cfg, bucket, aws.ToString(topic.TopicArn), 4, localaws.PathStyle)
-	deps.Logger = slog.New(slog.DiscardHandler)
-	return deps, cfg
+	return deps, w
 }
 
 func readEvent[T any](t *testing.T, name string) T {
@@ -124,37 +111,31 @@ func TestPlanRejectsBadInputByName(t *testing.T) {
 	}
 }
 
-// TestRegionStepsOnMoto runs discover, create, prune and report on a real
-// moto region and checks the snapshots that exist afterwards and the
+// TestRegionSteps runs discover, create, prune and report on a region
+// of the simulator and checks the snapshots that exist afterwards and the
 // report that SNS delivered.
-func TestRegionStepsOnMoto(t *testing.T) {
-	deps, cfg := newDeps(t)
+func TestRegionSteps(t *testing.T) {
+	deps, w := newDeps(t)
 	ctx := context.Background()
 	region := "ap-south-1"
-	seed := demo.NewSeeder(cfg, region)
-	web, root, err := seed.Instance(ctx, demo.Tags{"Name": "web", "autosnap": "1", "autosnap_retain": "2"})
-	require.NoError(t, err)
+	now := w.sim.Clock.Now()
+	web := w.sim.AddInstance(region, map[string]string{"Name": "web", "autosnap": "1", "autosnap_retain": "2"})
+	root := w.sim.AddVolume(region, web, nil)
 	var old []string
 	for i := range 3 {
-		id, err := seed.Snapshot(ctx, root, fmt.Sprint("old ", i), demo.Tags{"snapshot_tool": "autosnap"})
-		require.NoError(t, err)
-		old = append(old, id)
+		old = append(old, w.sim.AddSnapshot(region, ec2sim.SnapshotSpec{Volume: root, Start: now.AddDate(0, 0, i-3),
+			Tags: map[string]string{"snapshot_tool": "autosnap"}}))
 	}
-	byHand, err := seed.Snapshot(ctx, root, "by hand", nil)
-	require.NoError(t, err)
-	_, problemRoot, err := seed.Instance(ctx, demo.Tags{"autosnap": "x", "autosnap_retain": "2"})
-	require.NoError(t, err)
-
-	queue := subscribe(t, cfg, deps.SNSArn)
+	byHand := w.sim.AddSnapshot(region, ec2sim.SnapshotSpec{Volume: root, Start: now.AddDate(0, 0, -1)})
+	problemRoot := w.sim.AddVolume(region, w.sim.AddInstance(region, map[string]string{"autosnap": "x", "autosnap_retain": "2"}), nil)
 
 	task := readEvent[steps.RegionTask](t, "discover.json")
 	task.Region = region
-	task.Run.Execution = "steps-on-moto"
+	task.Run.Execution = "steps-on-the-simulator"
 	task.Run.SNSArn = deps.SNSArn
-	// moto stamps snapshots with the wall clock: run "tomorrow".
-	task.Run.Time = time.Now().UTC().Add(24 * time.Hour).Truncate(time.Second)
+	task.Run.Time = now.UTC().Truncate(time.Second)
 
-	task, err = deps.Discover(ctx, task)
+	task, err := deps.Discover(ctx, task)
 	require.NoError(t, err)
 	assert.Equal(t, 2, task.Volumes)
 	retry := task
@@ -173,33 +154,22 @@ func TestRegionStepsOnMoto(t *testing.T) {
 	assert.Contains(t, metrics.String(), `"SnapshotsCreated":1`)
 	assert.Contains(t, metrics.String(), `"CloudWatchMetrics"`)
 
-	inv, err := seed.Inventory(ctx)
-	require.NoError(t, err)
-	var tool []demo.SnapshotInfo
 	left := map[string]bool{}
-	for _, s := range inv {
+	for _, s := range w.sim.Snapshots(region) {
 		left[s.ID] = true
-		if s.Tags["snapshot_tool"] == "autosnap" {
-			tool = append(tool, s)
-		}
 	}
+	tool := testkit.ToolByVolume(w.sim, region, "autosnap")[root]
 	require.Len(t, tool, 2, "retain 2, counting the new one")
 	assert.True(t, left[byHand], "hand-made snapshot is never touched")
-	oldLeft := 0
-	for _, id := range old {
-		if left[id] {
-			oldLeft++
-		}
-	}
-	assert.Equal(t, 1, oldLeft, "of the 3 old ones, retain 2 keeps 1 beside the new one")
-	var fresh []demo.SnapshotInfo
+	assert.Equal(t, []bool{false, false, true}, []bool{left[old[0]], left[old[1]], left[old[2]]}, "of the 3 old ones, retain 2 keeps the newest beside the new one")
+	var fresh []ec2sim.SnapshotInfo
 	for _, s := range tool {
 		if s.Tags["autosnap_run"] != "" {
 			fresh = append(fresh, s)
 		}
 	}
 	require.Len(t, fresh, 1, "exactly one snapshot of this run")
-	assert.Equal(t, "steps-on-moto", fresh[0].Tags["autosnap_execution"])
+	assert.Equal(t, "steps-on-the-simulator", fresh[0].Tags["autosnap_execution"])
 	day := task.Run.Time.Format("2006-01-02")
 	assert.Equal(t, fmt.Sprintf("autosnap: %s (%s) from %s of web (%s)", root, root, day, web), fresh[0].Description)
 	assert.Equal(t, fmt.Sprintf("%s-%s-web", day, root), fresh[0].Tags["Name"])
@@ -213,7 +183,8 @@ func TestRegionStepsOnMoto(t *testing.T) {
 	require.Len(t, rep.Regions[0].Problems, 1)
 	assert.Equal(t, problemRoot, rep.Regions[0].Problems[0].VolumeID)
 
-	msg := receive(t, cfg, queue)
+	require.Len(t, w.sns.Delivered(), 1, "the report reached SNS")
+	msg := w.sns.Delivered()[0]
 	assert.Equal(t, "AWS Snapshot Report - Default - 1 warning", msg.Subject, "a problem volume is a warning")
 	assert.Contains(t, msg.Message, "snapshots created: 1")
 	assert.Contains(t, msg.Message, problemRoot+": tag autosnap=\"x\" is not a positive whole number")
@@ -241,27 +212,4 @@ func TestReportSurvivesAFailedPublish(t *testing.T) {
 	require.NoError(t, err, "the report is still returned")
 	assert.True(t, out.Failed, "and the execution will show the failure")
 	assert.Contains(t, out.Cause, "publishing the report to arn:aws:sns:us-east-1:123456789012:no-such-topic failed")
-}
-
-type delivered struct{ Subject, Message string }
-
-func subscribe(t *testing.T, cfg aws.Config, topicArn string) string {
-	t.Helper()
-	ctx := context.Background()
-	q, err := sqs.NewFromConfig(cfg).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(strings.ReplaceAll(t.Name(), "/", "-"))})
-	require.NoError(t, err)
-	arn := "arn:aws:sqs:us-east-1:123456789012:" + strings.ReplaceAll(t.Name(), "/", "-")
-	_, err = sns.NewFromConfig(cfg).Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(topicArn), Protocol: aws.String("sqs"), Endpoint: aws.String(arn)})
-	require.NoError(t, err)
-	return aws.ToString(q.QueueUrl)
-}
-
-func receive(t *testing.T, cfg aws.Config, queueURL string) delivered {
-	t.Helper()
-	out, err := sqs.NewFromConfig(cfg).ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(queueURL), MaxNumberOfMessages: 1, WaitTimeSeconds: 2})
-	require.NoError(t, err)
-	require.Len(t, out.Messages, 1, "the report reached SNS")
-	var d delivered
-	require.NoError(t, json.Unmarshal([]byte(aws.ToString(out.Messages[0].Body)), &d))
-	return d
 }
