@@ -88,89 +88,120 @@ type Result struct {
 // Run seeds the fleet, runs one execution through local mode, checks the
 // fleet afterwards, runs the baseline, and returns the figures.
 func Run(ctx context.Context, spec Spec, progress io.Writer) (Result, error) {
-	regions := AllRegions[:spec.Regions]
-	res := Result{Fleet: fmt.Sprintf("%d x %d", spec.Regions, spec.VolumesPerRegion), EC2: spec.EC2, Regions: spec.Regions, Volumes: spec.Regions * spec.VolumesPerRegion}
-	opts := localaws.Options{EC2Limits: spec.Limits}
-	var sim *ec2sim.Sim
-	var runTime time.Time
-	scale := 1.0
-	if spec.EC2 == "sim" {
-		scale = spec.Scale
-		sim = NewSim(spec, time.Now().UTC())
-		fmt.Fprintf(progress, "seeding the simulator: %d regions x %d volumes\n", spec.Regions, spec.VolumesPerRegion)
-		SeedSim(sim, spec, regions)
-		opts.EC2Sim = sim
+	b := &benchRun{spec: spec, progress: progress, regions: AllRegions[:spec.Regions]}
+	b.res = Result{Fleet: fmt.Sprintf("%d x %d", spec.Regions, spec.VolumesPerRegion), EC2: spec.EC2, Regions: spec.Regions, Volumes: spec.Regions * spec.VolumesPerRegion}
+	env, err := b.up(ctx)
+	if err != nil {
+		return b.res, err
+	}
+	defer env.Close()
+	out, err := b.execute(ctx, env)
+	if err != nil {
+		return b.res, err
+	}
+	b.record(out)
+	fmt.Fprintf(progress, "checking the fleet afterwards\n")
+	if b.sim != nil {
+		b.res.Duplicates, b.res.Missing, b.res.RetentionWrong, b.res.Waiting = checkSim(b.sim, b.regions, b.runTime, spec.OldSnapshots)
+	} else if err := checkMoto(ctx, env, b.regions, b.runTime, spec.OldSnapshots, &b.res); err != nil {
+		return b.res, err
+	}
+	if spec.Naive {
+		fmt.Fprintf(progress, "running the naive baseline on the same fleet and limits\n")
+		if err := naive(ctx, env, spec, b.regions, b.runTime, &b.res); err != nil {
+			return b.res, err
+		}
+	}
+	return b.res, nil
+}
+
+// benchRun is one benchmark's state between its phases.
+type benchRun struct {
+	spec     Spec
+	progress io.Writer
+	regions  []string
+	sim      *ec2sim.Sim // nil on moto
+	scale    float64
+	runTime  time.Time
+	// requests counts EC2's calls, on the simulator or at the local
+	// endpoint; base is the count before the execution.
+	requests           *ec2limits.Account
+	base, baseAnswered map[string]int64
+	baseThrottled      int64
+	res                Result
+}
+
+// up seeds the fleet and starts local mode.
+func (b *benchRun) up(ctx context.Context) (*localaws.Env, error) {
+	opts := localaws.Options{EC2Limits: b.spec.Limits}
+	b.scale = 1.0
+	if b.spec.EC2 == "sim" {
+		b.scale = b.spec.Scale
+		b.sim = NewSim(b.spec, time.Now().UTC())
+		fmt.Fprintf(b.progress, "seeding the simulator: %d regions x %d volumes\n", b.spec.Regions, b.spec.VolumesPerRegion)
+		SeedSim(b.sim, b.spec, b.regions)
+		opts.EC2Sim = b.sim
 	}
 	env, err := localaws.Up(ctx, opts)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
-	defer env.Close()
-	if sim != nil {
-		runTime = sim.Clock.Now().Truncate(time.Second)
+	b.requests = env.EC2.Account
+	if b.sim != nil {
+		b.requests = b.sim.Requests
+		b.runTime = b.sim.Clock.Now().Truncate(time.Second)
 	} else {
-		fmt.Fprintf(progress, "seeding moto: %d regions x %d volumes\n", spec.Regions, spec.VolumesPerRegion)
-		if err := seedMoto(ctx, env, spec, regions, progress); err != nil {
-			return res, err
+		fmt.Fprintf(b.progress, "seeding moto: %d regions x %d volumes\n", b.spec.Regions, b.spec.VolumesPerRegion)
+		if err := seedMoto(ctx, env, b.spec, b.regions, b.progress); err != nil {
+			env.Close()
+			return nil, err
 		}
-		runTime = time.Now().UTC().Add(24 * time.Hour).Truncate(time.Second)
+		b.runTime = time.Now().UTC().Add(24 * time.Hour).Truncate(time.Second)
 	}
-	calls := func() map[string]int64 {
-		if sim != nil {
-			return sim.Calls()
-		}
-		return env.EC2.Calls()
-	}
-	answered := func() map[string]int64 {
-		if sim != nil {
-			return sim.Answered()
-		}
-		return env.EC2.Answered()
-	}
-	base, baseAnswered := calls(), answered()
+	b.base, b.baseAnswered, b.baseThrottled = b.requests.Calls(), b.requests.Answered(), b.requests.Throttled()
+	return env, nil
+}
 
-	in, _ := json.Marshal(map[string]any{"ec2_regions": regions, "time": runTime.Format(time.RFC3339), "schedule_name": "bench"})
+// execute runs the state machine once, with a progress bar.
+func (b *benchRun) execute(ctx context.Context, env *localaws.Env) (localaws.Result, error) {
+	in, _ := json.Marshal(map[string]any{"ec2_regions": b.regions, "time": b.runTime.Format(time.RFC3339), "schedule_name": "bench"})
 	stop := make(chan struct{})
 	var bar sync.WaitGroup
 	bar.Add(1)
 	start := time.Now()
 	go func() {
 		defer bar.Done()
-		progressBar(progress, stop, start, res.Volumes, func() (int64, int64) {
-			c := byAction(diff(calls(), base))
+		progressBar(b.progress, stop, start, b.res.Volumes, func() (int64, int64) {
+			c := byAction(diff(b.requests.Calls(), b.base))
 			return c["CreateSnapshot"], c["DeleteSnapshot"]
 		})
 	}()
 	out, err := localaws.Execute(ctx, sfn.NewFromConfig(env.Config()), env.StateMachineArn, fmt.Sprintf("bench-%d", time.Now().Unix()), string(in), nil)
 	close(stop)
 	bar.Wait()
-	if err != nil {
-		return res, err
-	}
+	return out, err
+}
+
+// record turns the execution and the counted calls into the figures.
+func (b *benchRun) record(out localaws.Result) {
+	res := &b.res
 	res.Status = out.Status
 	res.RealSeconds = out.Elapsed.Seconds()
-	res.WallSeconds = res.RealSeconds * scale
-	perRegion := diff(calls(), base)
-	res.Calls = byAction(perRegion)
+	res.WallSeconds = res.RealSeconds * b.scale
+	res.Calls = byAction(diff(b.requests.Calls(), b.base))
 	var total int64
-	for _, n := range res.Calls {
-		total += n
-	}
-	res.CallsPerVolume = float64(total) / float64(res.Volumes)
 	res.DescribesPer1000 = map[string]float64{}
 	for a, n := range res.Calls {
+		total += n
 		if strings.HasPrefix(a, "Describe") && a != "DescribeRegions" {
 			res.DescribesPer1000[a] = float64(n) * 1000 / float64(res.Volumes)
 		}
 	}
-	if sim != nil {
-		res.Throttled = sim.Throttled.Load()
-	} else {
-		res.Throttled = env.EC2.Throttled.Load()
-	}
-	needed := diff(answered(), baseAnswered)
+	res.CallsPerVolume = float64(total) / float64(res.Volumes)
+	res.Throttled = b.requests.Throttled() - b.baseThrottled
+	needed := diff(b.requests.Answered(), b.baseAnswered)
 	res.Answered = byAction(needed)
-	res.BoundSeconds = bound(needed, spec.Limits)
+	res.BoundSeconds = bound(needed, b.spec.Limits)
 	if res.BoundSeconds > 0 {
 		res.WallOverBound = res.WallSeconds / res.BoundSeconds
 	}
@@ -182,20 +213,6 @@ func Run(ctx context.Context, spec Spec, progress io.Writer) (Result, error) {
 			res.Created, res.Deleted = rep.Totals.Created, rep.Totals.Deleted
 		}
 	}
-	fmt.Fprintf(progress, "checking the fleet afterwards\n")
-	if sim != nil {
-		res.Duplicates, res.Missing, res.RetentionWrong, res.Waiting = checkSim(sim, regions, runTime, spec.OldSnapshots)
-	} else if err := checkMoto(ctx, env, regions, runTime, spec.OldSnapshots, &res); err != nil {
-		return res, err
-	}
-
-	if spec.Naive {
-		fmt.Fprintf(progress, "running the naive baseline on the same fleet and limits\n")
-		if err := naive(ctx, env, spec, regions, runTime, &res); err != nil {
-			return res, err
-		}
-	}
-	return res, nil
 }
 
 // NewSim makes the simulator for a spec, its clock starting at base.
@@ -204,7 +221,7 @@ func NewSim(spec Spec, base time.Time) *ec2sim.Sim {
 	sim.Clock = ec2sim.NewClock(base, spec.Scale)
 	sim.Latency = spec.Latency
 	sim.PendingFor = 2 * time.Minute
-	sim.BucketFactor = spec.Limits
+	sim.Requests.Factor = spec.Limits
 	return sim
 }
 

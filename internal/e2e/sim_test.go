@@ -83,7 +83,7 @@ func TestContinuationPaginationAndSmallPayloads(t *testing.T) {
 		assert.GreaterOrEqual(t, applies[r], 2, "%s continued in a second invocation", r)
 	}
 	assert.Less(t, largest, 4*1024, "payloads hold keys and counts, not lists")
-	calls := sim.Calls()
+	calls := sim.Requests.Calls()
 	for _, r := range regions {
 		assert.GreaterOrEqual(t, calls[r+"/DescribeVolumes"], int64(volumes/7), "volumes were read page by page")
 		assert.GreaterOrEqual(t, calls[r+"/DescribeSnapshots"], int64(2*volumes/7))

@@ -54,10 +54,8 @@ func (w Worker) sleep(ctx context.Context, d time.Duration) error {
 	if w.Sleep != nil {
 		return w.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-time.After(d): // collected once fired or unreachable (Go 1.23)
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -2,7 +2,6 @@ package ebs
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sort"
 	"time"
@@ -75,22 +74,16 @@ func Discover(ctx context.Context, client Reader, limits Limits, region string, 
 		}
 	}
 	pages := ec2.NewDescribeVolumesPaginator(client, &ec2.DescribeVolumesInput{MaxResults: aws.Int32(volumePage)})
-	for pages.HasMorePages() {
-		if err := wait(ctx, limits.Describe); err != nil {
-			return Plan{}, err
-		}
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return Plan{}, fmt.Errorf("describe volumes: %w", err)
-		}
+	err = eachPage(ctx, pages, limits.Describe, "describe volumes", func(page *ec2.DescribeVolumesOutput) {
 		for _, v := range page.Volumes {
 			vol := rules.Volume{ID: aws.ToString(v.VolumeId), Tags: tagMap(v.Tags)}
-			mv, managed := rules.Manage(keys, vol, attachedInstances(v, instances))
-			if !managed {
-				continue
+			if mv, managed := rules.Manage(keys, vol, attachedInstances(v, instances)); managed {
+				plan.Volumes = append(plan.Volumes, rules.PlanVolume(mv, byVolume[vol.ID], p.Schedule()))
 			}
-			plan.Volumes = append(plan.Volumes, rules.PlanVolume(mv, byVolume[vol.ID], p.Schedule()))
 		}
+	})
+	if err != nil {
+		return Plan{}, err
 	}
 	// A stable order makes continuation cursors mean the same on every retry.
 	sort.Slice(plan.Volumes, func(i, j int) bool { return plan.Volumes[i].VolumeID < plan.Volumes[j].VolumeID })
@@ -122,14 +115,7 @@ func listInstances(ctx context.Context, client Reader, limits Limits, keys rules
 		Filters: []types.Filter{{Name: aws.String("instance-state-name"),
 			Values: []string{"pending", "running", "stopping", "stopped", "shutting-down"}}},
 	})
-	for pages.HasMorePages() {
-		if err := wait(ctx, limits.Describe); err != nil {
-			return nil, err
-		}
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("describe instances: %w", err)
-		}
+	err := eachPage(ctx, pages, limits.Describe, "describe instances", func(page *ec2.DescribeInstancesOutput) {
 		for _, r := range page.Reservations {
 			for _, i := range r.Instances {
 				id := aws.ToString(i.InstanceId)
@@ -137,8 +123,8 @@ func listInstances(ctx context.Context, client Reader, limits Limits, keys rules
 				out[id] = rules.Instance{ID: id, Tags: tagMap(i.Tags, "Name", keys.Every, keys.Retain, keys.Ignore)}
 			}
 		}
-	}
-	return out, nil
+	})
+	return out, err
 }
 
 // listSnapshots lists the prefix's snapshots that match the filters,
@@ -150,29 +136,15 @@ func listSnapshots(ctx context.Context, client Reader, limits Limits, keys rules
 		Filters:    filters,
 		MaxResults: aws.Int32(snapshotPage),
 	})
-	for pages.HasMorePages() {
-		if err := wait(ctx, limits.Describe); err != nil {
-			return nil, err
-		}
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("describe snapshots: %w", err)
-		}
+	err := eachPage(ctx, pages, limits.Describe, "describe snapshots", func(page *ec2.DescribeSnapshotsOutput) {
 		for _, s := range page.Snapshots {
-			tags := tagMap(s.Tags, keys.Tool, keys.Run)
-			if !keys.Owns(tags) {
-				continue
+			if tags := tagMap(s.Tags, keys.Tool, keys.Run); keys.Owns(tags) {
+				out = append(out, rules.Snapshot{ID: aws.ToString(s.SnapshotId), VolumeID: aws.ToString(s.VolumeId),
+					StartTime: aws.ToTime(s.StartTime), State: string(s.State), Run: tags[keys.Run]})
 			}
-			out = append(out, rules.Snapshot{
-				ID:        aws.ToString(s.SnapshotId),
-				VolumeID:  aws.ToString(s.VolumeId),
-				StartTime: aws.ToTime(s.StartTime),
-				State:     string(s.State),
-				Run:       tags[keys.Run],
-			})
 		}
-	}
-	return out, nil
+	})
+	return out, err
 }
 
 // tagMap turns EC2 tags into a map; with keep, only those keys.

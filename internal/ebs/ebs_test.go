@@ -117,7 +117,7 @@ func TestRegionWorkAcrossSmallPagesAndContinuations(t *testing.T) {
 	}
 	assert.True(t, ids[handMade], "hand-made snapshot survives")
 	assert.True(t, ids[other], "other prefix's snapshot survives")
-	calls := sim.Calls()
+	calls := sim.Requests.Calls()
 	assert.Greater(t, calls[reg+"/DescribeVolumes"], int64(3), "volumes were paged")
 	assert.Equal(t, int64(12), calls[reg+"/CreateSnapshot"])
 	assert.Equal(t, int64(9), calls[reg+"/DeleteSnapshot"])
@@ -232,8 +232,8 @@ func TestDryRunChangesNothing(t *testing.T) {
 	require.Len(t, deleted, 1)
 	assert.True(t, deleted[0].DryRun)
 	assert.Len(t, sim.Snapshots(reg), 1)
-	assert.Zero(t, sim.Calls()[reg+"/CreateSnapshot"])
-	assert.Zero(t, sim.Calls()[reg+"/DeleteSnapshot"])
+	assert.Zero(t, sim.Requests.Calls()[reg+"/CreateSnapshot"])
+	assert.Zero(t, sim.Requests.Calls()[reg+"/DeleteSnapshot"])
 }
 
 func TestDeletionCeilingStopsPruning(t *testing.T) {

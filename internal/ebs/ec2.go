@@ -6,6 +6,7 @@ package ebs
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"golang.org/x/time/rate"
@@ -54,6 +55,28 @@ func AWSLimits(factor float64) Limits {
 		return rate.NewLimiter(rate.Limit(refill*factor*0.98), burst)
 	}
 	return Limits{Describe: limiter("DescribeSnapshots"), Create: limiter("CreateSnapshot"), Delete: limiter("DeleteSnapshot")}
+}
+
+// pager is an SDK paginator of EC2 describes.
+type pager[T any] interface {
+	HasMorePages() bool
+	NextPage(ctx context.Context, optFns ...func(*ec2.Options)) (T, error)
+}
+
+// eachPage hands every page to fn, each request waiting for a token of
+// bucket; what names the call in an error.
+func eachPage[T any](ctx context.Context, pages pager[T], bucket *rate.Limiter, what string, fn func(T)) error {
+	for pages.HasMorePages() {
+		if err := wait(ctx, bucket); err != nil {
+			return err
+		}
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		fn(page)
+	}
+	return nil
 }
 
 func wait(ctx context.Context, l *rate.Limiter) error {

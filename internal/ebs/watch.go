@@ -60,19 +60,12 @@ func (a *applier) states(ctx context.Context, ids []string) (map[string]string, 
 		Filters:    []types.Filter{{Name: aws.String("snapshot-id"), Values: ids}},
 		MaxResults: aws.Int32(snapshotPage),
 	})
-	for pages.HasMorePages() {
-		if err := wait(ctx, a.w.Limits.Describe); err != nil {
-			return nil, err
-		}
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
+	err := eachPage(ctx, pages, a.w.Limits.Describe, "describe snapshots", func(page *ec2.DescribeSnapshotsOutput) {
 		for _, s := range page.Snapshots {
 			out[aws.ToString(s.SnapshotId)] = string(s.State)
 		}
-	}
-	return out, nil
+	})
+	return out, err
 }
 
 // settle takes a watched snapshot off the watch: one in error is recorded

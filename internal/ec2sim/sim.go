@@ -52,8 +52,9 @@ type Sim struct {
 	// FailNew, when set, is asked at CreateSnapshot: a snapshot it picks
 	// is accepted and ends in state error instead of completed.
 	FailNew func(region, volumeID string) bool
-	// BucketFactor scales EC2's refill rates; 0 turns the buckets off.
-	BucketFactor float64
+	// Requests are EC2's buckets on the simulated clock (Factor 0, the
+	// default, turns them off) and the count of calls and throttles.
+	Requests *ec2limits.Account
 	// MaxPage, when set, caps every page below EC2's own maximum, to make
 	// pagination visible on small fleets.
 	MaxPage int32
@@ -67,10 +68,6 @@ type Sim struct {
 	mu      sync.Mutex
 	regions map[string]*fleet
 	seq     atomic.Int64
-	calls   sync.Map // "region/action" -> *atomic.Int64
-	// Throttled counts RequestLimitExceeded answers.
-	Throttled atomic.Int64
-	throttled sync.Map // "region/action" -> *atomic.Int64
 	// Retryer, when set, retries failed calls as the SDK's middleware
 	// would, sleeping on the simulated clock (the simulator stands in for
 	// the SDK client, so it also stands in for its retries).
@@ -83,7 +80,6 @@ type fleet struct {
 	instances map[string]*instance
 	volumes   map[string]*volume
 	snapshots map[string]*snapshot
-	buckets   map[string]*bucket
 	// Indexes for the filters a per-volume client (the naive baseline) uses.
 	snapsByVolume  map[string]map[string]bool
 	volsByInstance map[string]map[string]bool
@@ -170,13 +166,15 @@ type snapshot struct {
 
 // New makes an empty simulated account on a real-time clock.
 func New() *Sim {
-	return &Sim{Clock: NewClock(time.Now(), 1), Enabled: slices.Clone(Regions), regions: map[string]*fleet{}}
+	s := &Sim{Clock: NewClock(time.Now(), 1), Enabled: slices.Clone(Regions), regions: map[string]*fleet{}}
+	s.Requests = ec2limits.NewAccount(0, func() time.Time { return s.Clock.Now() })
+	return s
 }
 
 func (s *Sim) fleet(region string) *fleet {
 	f, ok := s.regions[region]
 	if !ok {
-		f = &fleet{instances: map[string]*instance{}, volumes: map[string]*volume{}, snapshots: map[string]*snapshot{}, buckets: map[string]*bucket{},
+		f = &fleet{instances: map[string]*instance{}, volumes: map[string]*volume{}, snapshots: map[string]*snapshot{},
 			snapsByVolume: map[string]map[string]bool{}, volsByInstance: map[string]map[string]bool{}}
 		s.regions[region] = f
 	}
@@ -269,27 +267,6 @@ func (s *Sim) Snapshots(region string) []SnapshotInfo {
 	return out
 }
 
-// Answered returns the calls per "region/action" that were not throttled:
-// the calls the work needed.
-func (s *Sim) Answered() map[string]int64 {
-	out := s.Calls()
-	s.throttled.Range(func(k, v any) bool {
-		out[k.(string)] -= v.(*atomic.Int64).Load()
-		return true
-	})
-	return out
-}
-
-// Calls returns the number of calls per "region/action".
-func (s *Sim) Calls() map[string]int64 {
-	out := map[string]int64{}
-	s.calls.Range(func(k, v any) bool {
-		out[k.(string)] = v.(*atomic.Int64).Load()
-		return true
-	})
-	return out
-}
-
 // stateOf is a seeded snapshot's fixed state, or for one the tool
 // created, pending for PendingFor and then completed.
 func (s *Sim) stateOf(sn *snapshot) string {
@@ -363,9 +340,7 @@ func call[T any](c *Client, ctx context.Context, action string, in any, fn func(
 
 // enter counts a call, applies latency, faults and the token bucket.
 func (c *Client) enter(ctx context.Context, action string, in any) error {
-	key := c.region + "/" + action
-	counter, _ := c.sim.calls.LoadOrStore(key, new(atomic.Int64))
-	counter.(*atomic.Int64).Add(1)
+	c.sim.Requests.Count(c.region, action)
 	if c.sim.Latency > 0 {
 		if err := c.sim.Clock.Sleep(ctx, c.sim.Latency); err != nil {
 			return err
@@ -376,42 +351,10 @@ func (c *Client) enter(ctx context.Context, action string, in any) error {
 			return err
 		}
 	}
-	if c.sim.BucketFactor > 0 {
-		c.sim.mu.Lock()
-		f := c.sim.fleet(c.region)
-		b, ok := f.buckets[action]
-		if !ok {
-			burst, refill := ec2limits.Bucket(action)
-			b = &bucket{tokens: float64(burst), burst: float64(burst), refill: refill * c.sim.BucketFactor, at: c.sim.Clock.Now()}
-			f.buckets[action] = b
-		}
-		ok = b.take(c.sim.Clock.Now())
-		c.sim.mu.Unlock()
-		if !ok {
-			c.sim.Throttled.Add(1)
-			n, _ := c.sim.throttled.LoadOrStore(key, new(atomic.Int64))
-			n.(*atomic.Int64).Add(1)
-			return apiError("RequestLimitExceeded", "Request limit exceeded.")
-		}
+	if !c.sim.Requests.Take(c.region, action) {
+		return apiError("RequestLimitExceeded", "Request limit exceeded.")
 	}
 	return nil
-}
-
-type bucket struct {
-	tokens, burst, refill float64
-	at                    time.Time
-}
-
-func (b *bucket) take(now time.Time) bool {
-	if now.After(b.at) {
-		b.tokens = min(b.burst, b.tokens+now.Sub(b.at).Seconds()*b.refill)
-		b.at = now
-	}
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
 }
 
 // page cuts a sorted id list at the token, by max results within EC2's bounds.

@@ -69,7 +69,7 @@ func TestFiltersByTagAndVolume(t *testing.T) {
 func TestTokenBucketsThrottleLikeEC2(t *testing.T) {
 	sim := New()
 	sim.Clock = NewVirtualClock(time.Now())
-	sim.BucketFactor = 1
+	sim.Requests.Factor = 1
 	c := sim.Region(reg)
 	ctx := context.Background()
 	throttled := 0
@@ -86,7 +86,7 @@ func TestTokenBucketsThrottleLikeEC2(t *testing.T) {
 	}
 	_, err := c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{})
 	assert.Equal(t, "RequestLimitExceeded", code(err))
-	assert.Equal(t, int64(21), sim.Throttled.Load())
+	assert.Equal(t, int64(21), sim.Requests.Throttled())
 }
 
 func TestPerVolumeLimitsPendingAndInUse(t *testing.T) {
@@ -135,7 +135,7 @@ func TestRetryerRetriesOnTheSimulatedClock(t *testing.T) {
 	_, err := sim.Region(reg).DescribeVolumes(context.Background(), &ec2.DescribeVolumesInput{})
 	require.NoError(t, err)
 	assert.Equal(t, int64(3), sim.Retries.Load())
-	assert.Equal(t, int64(4), sim.Calls()[reg+"/DescribeVolumes"])
+	assert.Equal(t, int64(4), sim.Requests.Calls()[reg+"/DescribeVolumes"])
 }
 
 type retryer struct{}

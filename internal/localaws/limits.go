@@ -6,10 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
-	"sync"
-	"sync/atomic"
-
-	"golang.org/x/time/rate"
+	"time"
 
 	"github.com/snapper/snapper/internal/ec2limits"
 )
@@ -31,19 +28,12 @@ func ParseEC2Limits(s string) (float64, error) {
 }
 
 // EC2Limiter answers EC2 calls over their bucket with RequestLimitExceeded,
-// as EC2 does, before they reach moto.
-type EC2Limiter struct {
-	Factor    float64
-	mu        sync.Mutex
-	buckets   map[string]*rate.Limiter
-	Throttled atomic.Int64
-	calls     sync.Map // "region/action" -> *atomic.Int64
-	throttled sync.Map
-}
+// as EC2 does, before they reach moto; its Account counts the calls.
+type EC2Limiter struct{ *ec2limits.Account }
 
 // NewEC2Limiter emulates AWS's buckets with refill rates times factor.
 func NewEC2Limiter(factor float64) *EC2Limiter {
-	return &EC2Limiter{Factor: factor, buckets: map[string]*rate.Limiter{}}
+	return &EC2Limiter{ec2limits.NewAccount(factor, time.Now)}
 }
 
 var credentialRegion = regexp.MustCompile(`Credential=[^/]+/[0-9]{8}/([a-z0-9-]+)/([a-z0-9-]+)/`)
@@ -67,51 +57,6 @@ func EC2Action(r *http.Request, body []byte) string {
 		return ""
 	}
 	return values.Get("Action")
-}
-
-// Allow takes a token for an EC2 call and reports whether it may go on.
-func (l *EC2Limiter) Allow(region, action string) bool {
-	key := region + "/" + action
-	counter, _ := l.calls.LoadOrStore(key, new(atomic.Int64))
-	counter.(*atomic.Int64).Add(1)
-	if l.Factor <= 0 {
-		return true
-	}
-	l.mu.Lock()
-	b, ok := l.buckets[key]
-	if !ok {
-		burst, refill := ec2limits.Bucket(action)
-		b = rate.NewLimiter(rate.Limit(refill*l.Factor), burst)
-		l.buckets[key] = b
-	}
-	l.mu.Unlock()
-	if b.Allow() {
-		return true
-	}
-	l.Throttled.Add(1)
-	n, _ := l.throttled.LoadOrStore(key, new(atomic.Int64))
-	n.(*atomic.Int64).Add(1)
-	return false
-}
-
-// Calls returns how many calls each region/action made.
-func (l *EC2Limiter) Calls() map[string]int64 {
-	out := map[string]int64{}
-	l.calls.Range(func(k, v any) bool {
-		out[k.(string)] = v.(*atomic.Int64).Load()
-		return true
-	})
-	return out
-}
-
-// Answered returns the calls per region/action that were not throttled.
-func (l *EC2Limiter) Answered() map[string]int64 {
-	out := l.Calls()
-	l.throttled.Range(func(k, v any) bool {
-		out[k.(string)] -= v.(*atomic.Int64).Load()
-		return true
-	})
-	return out
 }
 
 // WriteEC2Error answers like EC2 does for an error.

@@ -169,7 +169,7 @@ func (e *Env) deps(opts Options) (deps steps.Deps, scale float64) {
 		scale = sim.Clock.Scale()
 		sim.Retryer = awsconf.NewRetryer()
 		if opts.EC2Limits > 0 {
-			sim.BucketFactor = opts.EC2Limits
+			sim.Requests.Factor = opts.EC2Limits
 		}
 		deps.EC2 = func(region string) ebs.EC2 { return sim.Region(region) }
 		deps.Regions = sim.Region(deps.Region)

@@ -194,13 +194,20 @@ func TestReportOnTheEventFileNamesTheFailedRegion(t *testing.T) {
 	deps, _ := newDeps(t)
 	ev := readEvent[steps.ReportEvent](t, "report.json")
 	ev.Run.SNSArn = deps.SNSArn
-	// us-east-1's summary was never written: it is reported as failed too.
+	// us-east-1's summary was never written: it is reported as failed too,
+	// and as missing.
 	out, err := deps.Report(context.Background(), ev)
 	require.NoError(t, err)
 	assert.True(t, out.Failed)
 	assert.ElementsMatch(t, []string{"eu-west-1", "us-east-1"}, out.Report.FailedRegions)
 	assert.Contains(t, out.Report.Regions[0].Failed, "TransientError: discover: describe volumes: RequestLimitExceeded")
 	assert.Contains(t, out.Cause, "eu-west-1")
+	// Missing, not unreadable: with s3:ListBucket S3 answers 404, which the
+	// store reads as missing (see internal/runstore for the 403 without it).
+	require.Len(t, out.Report.Regions, 2)
+	assert.Equal(t, "us-east-1", out.Report.Regions[1].Region)
+	assert.Contains(t, out.Report.Regions[1].Failed, "its summary is missing")
+	assert.Contains(t, out.Report.Regions[1].Failed, "NoSuchKey")
 }
 
 func TestReportSurvivesAFailedPublish(t *testing.T) {
