@@ -1,6 +1,7 @@
 package runstore
 
 import (
+	"fmt"
 	"net/url"
 	"path"
 	"strings"
@@ -16,10 +17,32 @@ const (
 	JournalPrefix = "journal/"
 )
 
-// Key names a record of one execution; region may be empty for run-wide ones.
-func Key(execution, region, name string) string {
-	return path.Join("runs", execution, region, name)
+// runKey names a record of one execution; region is empty for run-wide ones.
+func runKey(execution, region, name string) string {
+	return RunsPrefix + path.Join(execution, region, name)
 }
+
+// PlanKey is a region's plan, which Discover writes and every Apply reads.
+func PlanKey(execution, region string) string { return runKey(execution, region, "plan.json") }
+
+// SummaryKey is a region's part of the report, written when its work ends
+// (or when it stood down).
+func SummaryKey(execution, region string) string { return runKey(execution, region, "summary.json") }
+
+// PartKey is one Apply invocation's outcomes: by round (the region's
+// successful invocations so far), then by invocation, so that a retry
+// keeps the part of the attempt it repeats; the summary counts repeated
+// work once.
+func PartKey(execution, region string, round int, invocation string) string {
+	return runKey(execution, region, fmt.Sprintf("apply-%07d-%s.json", round, invocation))
+}
+
+// PartsPrefix lists a region's parts, in round order.
+func PartsPrefix(execution, region string) string { return runKey(execution, region, "apply-") }
+
+// ReportKey is the run's full report (the e-mail and the execution output
+// are cut; this is not).
+func ReportKey(execution string) string { return runKey(execution, "", "report.json") }
 
 // LeaseKey is the lease of one pair: one object whatever the run time, so
 // that a run stands down while an earlier run time still holds the pair.

@@ -120,3 +120,24 @@ func TestPairKeysKeepAccountsApart(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyLayout is the bucket's layout as the template's policies and
+// lifecycle rules see it (iamcheck compares the prefixes): an execution's
+// records under runs/, a pair's under leases/ and journal/; a region's
+// parts sort in round order under its parts prefix.
+func TestKeyLayout(t *testing.T) {
+	const exec, region = "sched-2026-11-28", "eu-west-1"
+	for _, tc := range []struct{ got, want string }{
+		{runstore.PlanKey(exec, region), "runs/sched-2026-11-28/eu-west-1/plan.json"},
+		{runstore.SummaryKey(exec, region), "runs/sched-2026-11-28/eu-west-1/summary.json"},
+		{runstore.PartKey(exec, region, 3, "req-1"), "runs/sched-2026-11-28/eu-west-1/apply-0000003-req-1.json"},
+		{runstore.PartsPrefix(exec, region), "runs/sched-2026-11-28/eu-west-1/apply-"},
+		{runstore.ReportKey(exec), "runs/sched-2026-11-28/report.json"},
+		{runstore.LeaseKey("111111111111", "autosnap", region), "leases/111111111111/autosnap/eu-west-1.json"},
+		{runstore.JournalDir("111111111111", "autosnap", region, "2026-11-28T03:00:00Z"), "journal/111111111111/autosnap/eu-west-1/2026-11-28T03:00:00Z/"},
+	} {
+		assert.Equal(t, tc.want, tc.got)
+	}
+	assert.True(t, strings.HasPrefix(runstore.PartKey(exec, region, 12, "a"), runstore.PartsPrefix(exec, region)))
+	assert.Less(t, runstore.PartKey(exec, region, 9, "z"), runstore.PartKey(exec, region, 10, "a"), "round order is key order")
+}

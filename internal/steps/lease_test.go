@@ -56,7 +56,7 @@ func TestPairLease(t *testing.T) {
 	assert.Equal(t, "europe", twice.StoodDown, "a second delivery of the pair stands down while the first runs")
 	assert.True(t, twice.Done)
 	var summary report.Region
-	require.NoError(t, deps.Store.Get(ctx, runstore.Key("twice", "eu-west-1", summaryRecord), &summary))
+	require.NoError(t, deps.Store.Get(ctx, runstore.SummaryKey("twice", "eu-west-1"), &summary))
 	assert.Equal(t, "europe", summary.StoodDown)
 
 	nextHour := discover(task("next-hour", "eu-west-1", at.Add(time.Hour)))

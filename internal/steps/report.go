@@ -31,7 +31,7 @@ func (d Deps) Report(ctx context.Context, ev ReportEvent) (ReportOutput, error) 
 		reg := report.Region{Region: t.Region}
 		if t.Error != nil {
 			reg.Failed = report.StepFailed(t.Error.Error, t.Error.Cause)
-		} else if err := d.Store.Get(ctx, runstore.Key(ev.Run.Execution, t.Region, summaryRecord), &reg); err != nil {
+		} else if err := d.Store.Get(ctx, runstore.SummaryKey(ev.Run.Execution, t.Region), &reg); err != nil {
 			reg.Failed = report.SummaryUnreadable(err)
 			if errors.Is(err, runstore.ErrNotFound) {
 				reg.Failed = report.SummaryMissing(err)
@@ -43,7 +43,7 @@ func (d Deps) Report(ctx context.Context, ev ReportEvent) (ReportOutput, error) 
 		ScheduleName: ev.Run.ScheduleName, TagPrefix: ev.Run.Prefix, Execution: ev.Run.Execution,
 		RunTime: ev.Run.Time, Start: ev.Run.Start, End: d.now().UTC(), DryRun: ev.Run.DryRun,
 	}, regions)
-	fullKey := runstore.Key(ev.Run.Execution, "", "report.json")
+	fullKey := runstore.ReportKey(ev.Run.Execution)
 	if err := d.Store.Put(ctx, fullKey, full); err != nil {
 		return ReportOutput{}, failure("report", err)
 	}

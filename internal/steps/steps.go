@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/snapper/snapper/internal/ebs"
+	"github.com/snapper/snapper/internal/errkind"
 	"github.com/snapper/snapper/internal/input"
 	"github.com/snapper/snapper/internal/runstore"
 )
@@ -200,3 +201,6 @@ func (d Deps) worker(ctx context.Context, regionName string) (ebs.Worker, time.T
 	stopAt, drain := d.stopAt(ctx)
 	return ebs.Worker{EC2: d.EC2(regionName), Limits: d.limits(), Concurrency: max(d.Concurrency, 1), Now: d.Now, Sleep: d.Sleep, Drain: drain}, stopAt
 }
+
+// failure returns the error the state machine routes.
+func failure(step string, err error) error { return errkind.Classify(step, err) }

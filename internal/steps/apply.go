@@ -2,59 +2,12 @@ package steps
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/snapper/snapper/internal/ebs"
-	"github.com/snapper/snapper/internal/errkind"
 	"github.com/snapper/snapper/internal/report"
 	"github.com/snapper/snapper/internal/runstore"
 )
-
-// Records of one region in the run bucket.
-const (
-	planRecord    = "plan.json"
-	summaryRecord = "summary.json"
-	applyParts    = "apply-"
-)
-
-// partName names one Apply invocation's outcomes: by round (the region's
-// successful invocations so far), then by invocation, so a retry keeps
-// the part of the attempt it repeats; the summary counts repeated work once.
-func partName(kind string, round int, invocation string) string {
-	return fmt.Sprintf("%s%07d-%s.json", kind, round, invocation)
-}
-
-// Discover takes the pair's lease, then lists and plans the region and
-// records the plan. A pair that another running execution holds is left
-// to it: its summary says so and the pair is done.
-func (d Deps) Discover(ctx context.Context, t RegionTask) (RegionTask, error) {
-	log := d.log(ctx, t.Run, t.Region, "discover")
-	holder, err := d.takeLease(ctx, t)
-	if err != nil {
-		return t, failure("discover", err)
-	}
-	if holder != "" {
-		log.Info("stood down: another execution holds this pair", "handled_by", holder)
-		summary := report.Region{Region: t.Region, StoodDown: holder}
-		if err := d.Store.Put(ctx, runstore.Key(t.Run.Execution, t.Region, summaryRecord), summary); err != nil {
-			return t, failure("discover", err)
-		}
-		t.StoodDown, t.Done = holder, true
-		return t, nil
-	}
-	plan, err := ebs.Discover(ctx, d.EC2(t.Region), d.limits(), t.Region, t.Run.params())
-	if err != nil {
-		return t, failure("discover", err)
-	}
-	if err := d.Store.Put(ctx, runstore.Key(t.Run.Execution, t.Region, planRecord), plan); err != nil {
-		return t, failure("discover", err)
-	}
-	t.Volumes = len(plan.Volumes)
-	t.Cursor, t.Round, t.Done, t.Deleted = 0, 0, false, 0
-	log.Info("discovered", "instances_managed", plan.InstancesManaged, "volumes_managed", len(plan.Volumes))
-	return t, nil
-}
 
 // Apply creates the region's due snapshots and prunes, from the cursor on,
 // until done or until the invocation's time is nearly up; when the region
@@ -64,7 +17,7 @@ func (d Deps) Discover(ctx context.Context, t RegionTask) (RegionTask, error) {
 func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 	log := d.log(ctx, t.Run, t.Region, "apply")
 	var plan ebs.Plan
-	if err := d.Store.Get(ctx, runstore.Key(t.Run.Execution, t.Region, planRecord), &plan); err != nil {
+	if err := d.Store.Get(ctx, runstore.PlanKey(t.Run.Execution, t.Region), &plan); err != nil {
 		return t, failure("apply", err)
 	}
 	ceiling := ebs.NoCeiling // MaxDeletesPerRegion 0: no ceiling
@@ -79,7 +32,7 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 	// (also past the deadline, which would lose it).
 	if len(out.Created)+len(out.Deleted)+len(out.Settled) > 0 || err == nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		key := runstore.Key(t.Run.Execution, t.Region, partName(applyParts, t.Round, journal.self))
+		key := runstore.PartKey(t.Run.Execution, t.Region, t.Round, journal.self)
 		if perr := d.Store.Put(rctx, key, out); perr != nil && err == nil {
 			err = perr
 		}
@@ -104,7 +57,7 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 	if err != nil {
 		return t, failure("apply", err)
 	}
-	if err := d.Store.Put(ctx, runstore.Key(t.Run.Execution, t.Region, summaryRecord), report.Summarize(plan, parts, d.MaxDeletesPerRegion)); err != nil {
+	if err := d.Store.Put(ctx, runstore.SummaryKey(t.Run.Execution, t.Region), report.Summarize(plan, parts, d.MaxDeletesPerRegion)); err != nil {
 		return t, failure("apply", err)
 	}
 	return t, nil
@@ -112,7 +65,7 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 
 // readParts reads every outcome record of a region, in round order.
 func readParts(ctx context.Context, store runstore.Store, t RegionTask) ([]ebs.Outcomes, error) {
-	keys, err := store.List(ctx, runstore.Key(t.Run.Execution, t.Region, applyParts))
+	keys, err := store.List(ctx, runstore.PartsPrefix(t.Run.Execution, t.Region))
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +79,3 @@ func readParts(ctx context.Context, store runstore.Store, t RegionTask) ([]ebs.O
 	}
 	return all, nil
 }
-
-// failure returns the error the state machine routes.
-func failure(step string, err error) error { return errkind.Classify(step, err) }
