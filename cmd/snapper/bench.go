@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,61 +18,20 @@ import (
 // fleet given by the flags; a table, then one JSON line.
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("bench", stderr)
-	mode := fs.String("ec2", "", "moto or sim (default: both fleets of the spec)")
-	regions := fs.Int("regions", 0, "regions")
-	volumes := fs.Int("volumes", 0, "managed volumes per region")
-	perInstance := fs.Int("per-instance", 1, "volumes per instance")
-	old := fs.Int("old", 2, "tool snapshots per volume before the run (retain is the same)")
-	limits := fs.String("limits", "aws", "EC2 bucket rates: aws, off or a factor")
-	scale := fs.Float64("scale", 0, "simulator clock: simulated seconds per real second")
-	latency := fs.Duration("latency", 60*time.Millisecond, "simulated EC2 latency per call")
-	naive := fs.Bool("naive", true, "also run the naive baseline")
-	naiveBudget := fs.Duration("naive-budget", 5*time.Minute, "on moto, stop the baseline after this long and project its total from its rate")
+	var opts benchOptions
+	opts.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	factor, err := localaws.ParseEC2Limits(*limits)
+	specs, err := opts.specs()
 	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return err
 	}
-	specs := []bench.Spec{
-		{EC2: "moto", Regions: 10, VolumesPerRegion: 1000, VolumesPerInstance: 1, OldSnapshots: *old, Limits: factor, Scale: 1, Naive: *naive, NaiveBudget: *naiveBudget},
-		{EC2: "sim", Regions: 20, VolumesPerRegion: 10000, VolumesPerInstance: *perInstance, OldSnapshots: *old, Limits: factor, Scale: 20, Latency: *latency, Naive: *naive},
+	stopProfile, err := startCPUProfile()
+	if err != nil {
+		return err
 	}
-	if *mode != "" {
-		var chosen []bench.Spec
-		for _, s := range specs {
-			if s.EC2 == *mode {
-				chosen = append(chosen, s)
-			}
-		}
-		if len(chosen) == 0 {
-			return fmt.Errorf("%w: --ec2 %q: want moto or sim", errUsage, *mode)
-		}
-		specs = chosen
-	}
-	for i := range specs {
-		if *regions > 0 {
-			specs[i].Regions = min(*regions, len(bench.AllRegions))
-		}
-		if *volumes > 0 {
-			specs[i].VolumesPerRegion = *volumes
-		}
-		if *scale > 0 && specs[i].EC2 == "sim" {
-			specs[i].Scale = *scale
-		}
-	}
-	if path := os.Getenv("SNAPPER_CPUPROFILE"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
+	defer stopProfile()
 	var results []bench.Result
 	for _, spec := range specs {
 		fmt.Fprintf(stderr, "== %s: %d regions x %d volumes\n", spec.EC2, spec.Regions, spec.VolumesPerRegion)
@@ -85,4 +45,94 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	line, _ := json.Marshal(results)
 	fmt.Fprintln(stdout, string(line))
 	return nil
+}
+
+// benchOptions are bench's flags. A zero regions, volumes or scale keeps
+// the fleet's own size or clock.
+type benchOptions struct {
+	mode        string
+	regions     int
+	volumes     int
+	perInstance int
+	old         int
+	limits      string
+	scale       float64
+	latency     time.Duration
+	naive       bool
+	naiveBudget time.Duration
+}
+
+func (o *benchOptions) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.mode, "ec2", "", "moto or sim (default: both fleets of the spec)")
+	fs.IntVar(&o.regions, "regions", 0, "regions")
+	fs.IntVar(&o.volumes, "volumes", 0, "managed volumes per region")
+	fs.IntVar(&o.perInstance, "per-instance", 1, "volumes per instance")
+	fs.IntVar(&o.old, "old", 2, "tool snapshots per volume before the run (retain is the same)")
+	fs.StringVar(&o.limits, "limits", "aws", "EC2 bucket rates: aws, off or a factor")
+	fs.Float64Var(&o.scale, "scale", 0, "simulator clock: simulated seconds per real second")
+	fs.DurationVar(&o.latency, "latency", 60*time.Millisecond, "simulated EC2 latency per call")
+	fs.BoolVar(&o.naive, "naive", true, "also run the naive baseline")
+	fs.DurationVar(&o.naiveBudget, "naive-budget", 5*time.Minute, "on moto, stop the baseline after this long and project its total from its rate")
+}
+
+// specs are the fleets to run: SPEC 10's two, or the one --ec2 names,
+// resized by the flags.
+func (o benchOptions) specs() ([]bench.Spec, error) {
+	factor, err := localaws.ParseEC2Limits(o.limits)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	specs := []bench.Spec{
+		{EC2: "moto", Regions: 10, VolumesPerRegion: 1000, VolumesPerInstance: 1, OldSnapshots: o.old, Limits: factor, Scale: 1, Naive: o.naive, NaiveBudget: o.naiveBudget},
+		{EC2: "sim", Regions: 20, VolumesPerRegion: 10000, VolumesPerInstance: o.perInstance, OldSnapshots: o.old, Limits: factor, Scale: 20, Latency: o.latency, Naive: o.naive},
+	}
+	if o.mode != "" {
+		var chosen []bench.Spec
+		for _, s := range specs {
+			if s.EC2 == o.mode {
+				chosen = append(chosen, s)
+			}
+		}
+		if len(chosen) == 0 {
+			return nil, fmt.Errorf("%w: --ec2 %q: want moto or sim", errUsage, o.mode)
+		}
+		specs = chosen
+	}
+	for i := range specs {
+		o.resize(&specs[i])
+	}
+	return specs, nil
+}
+
+func (o benchOptions) resize(spec *bench.Spec) {
+	if o.regions > 0 {
+		spec.Regions = min(o.regions, len(bench.AllRegions))
+	}
+	if o.volumes > 0 {
+		spec.VolumesPerRegion = o.volumes
+	}
+	if o.scale > 0 && spec.EC2 == "sim" {
+		spec.Scale = o.scale
+	}
+}
+
+// startCPUProfile profiles the run into $SNAPPER_CPUPROFILE when it is set,
+// for looking into a slow benchmark; stop writes the profile out.
+func startCPUProfile() (stop func(), err error) {
+	path := os.Getenv("SNAPPER_CPUPROFILE")
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

@@ -165,41 +165,78 @@ func checkScope(scope string, m map[string]any) error {
 	if _, ok := states[start]; !ok {
 		return fmt.Errorf("%sStartAt %q names no state", scope, start)
 	}
+	c := scopeChecker{scope: scope, states: states}
 	edges := map[string][]string{}
 	for name, raw := range states {
-		st, ok := raw.(map[string]any)
-		if !ok {
-			return fmt.Errorf("%sstate %q is not an object", scope, name)
-		}
-		typ, _ := st["Type"].(string)
-		targets := targetsOf(st)
-		for _, t := range targets {
-			if _, ok := states[t]; !ok {
-				return fmt.Errorf("%sstate %q goes to %q, which is not a state", scope, name, t)
-			}
+		targets, err := c.checkState(name, raw)
+		if err != nil {
+			return err
 		}
 		edges[name] = targets
-		end, _ := st["End"].(bool)
-		_, hasNext := st["Next"]
-		switch typ {
-		case "Succeed", "Fail":
-		case "Choice":
-			if len(targets) == 0 {
-				return fmt.Errorf("%sChoice %q has no choices", scope, name)
-			}
-		case "Task", "Pass", "Wait", "Map", "Parallel":
-			if end == hasNext {
-				return fmt.Errorf("%sstate %q needs exactly one of Next and End", scope, name)
-			}
-		default:
-			return fmt.Errorf("%sstate %q has unknown Type %q", scope, name, typ)
-		}
-		for _, sub := range subScopes(st) {
-			if err := checkScope(scope+name+" > ", sub); err != nil {
-				return err
-			}
+	}
+	reached := reachable(start, edges)
+	for name := range states {
+		if !reached[name] {
+			return fmt.Errorf("%sstate %q cannot be reached", scope, name)
 		}
 	}
+	return nil
+}
+
+// scopeChecker checks the states of one States block: the definition's,
+// or a Map's or Parallel's nested one.
+type scopeChecker struct {
+	scope  string // the path of enclosing states, to prefix errors with
+	states map[string]any
+}
+
+// checkState checks one state and its nested scopes, and returns the
+// states it can go to.
+func (c scopeChecker) checkState(name string, raw any) ([]string, error) {
+	st, ok := raw.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%sstate %q is not an object", c.scope, name)
+	}
+	targets := targetsOf(st)
+	for _, t := range targets {
+		if _, ok := c.states[t]; !ok {
+			return nil, fmt.Errorf("%sstate %q goes to %q, which is not a state", c.scope, name, t)
+		}
+	}
+	if err := c.checkWayOn(name, st, targets); err != nil {
+		return nil, err
+	}
+	for _, sub := range subScopes(st) {
+		if err := checkScope(c.scope+name+" > ", sub); err != nil {
+			return nil, err
+		}
+	}
+	return targets, nil
+}
+
+// checkWayOn checks that a state either ends the execution or goes on,
+// as its Type requires.
+func (c scopeChecker) checkWayOn(name string, st map[string]any, targets []string) error {
+	typ, _ := st["Type"].(string)
+	end, _ := st["End"].(bool)
+	_, hasNext := st["Next"]
+	switch typ {
+	case "Succeed", "Fail":
+	case "Choice":
+		if len(targets) == 0 {
+			return fmt.Errorf("%sChoice %q has no choices", c.scope, name)
+		}
+	case "Task", "Pass", "Wait", "Map", "Parallel":
+		if end == hasNext {
+			return fmt.Errorf("%sstate %q needs exactly one of Next and End", c.scope, name)
+		}
+	default:
+		return fmt.Errorf("%sstate %q has unknown Type %q", c.scope, name, typ)
+	}
+	return nil
+}
+
+func reachable(start string, edges map[string][]string) map[string]bool {
 	reached := map[string]bool{}
 	var visit func(string)
 	visit = func(s string) {
@@ -212,12 +249,7 @@ func checkScope(scope string, m map[string]any) error {
 		}
 	}
 	visit(start)
-	for name := range states {
-		if !reached[name] {
-			return fmt.Errorf("%sstate %q cannot be reached", scope, name)
-		}
-	}
-	return nil
+	return reached
 }
 
 func targetsOf(st map[string]any) []string {

@@ -20,79 +20,117 @@ var Regions = []string{"us-east-1", "eu-west-1"}
 // SeedRegion makes the demo fleet of one region and returns what each
 // volume stands for, for the before/after listing.
 func SeedRegion(ctx context.Context, s Seeder) (map[string]string, error) {
-	legend := map[string]string{}
-	old := func(vol string, n int) error {
-		for i := range n {
-			if _, err := s.Snapshot(ctx, vol, fmt.Sprintf("autosnap: earlier run %d", i+1), EarlierRun("autosnap", i)); err != nil {
-				return err
-			}
+	f := &fleet{seeder: s, legend: map[string]string{}}
+	for _, seed := range []func(context.Context) error{f.web, f.db, f.batch, f.scratch, f.legacy, f.spare, f.untagged} {
+		if err := seed(ctx); err != nil {
+			return nil, err
 		}
-		return nil
 	}
+	return f.legend, nil
+}
 
-	_, webRoot, err := s.Instance(ctx, Tags{"Name": "web-1", "autosnap": "1", "autosnap_retain": "3"})
-	if err != nil {
-		return nil, err
-	}
-	legend[webRoot] = "web-1 root: instance autosnap=1 retain=3, has 4 older tool snapshots"
-	if err := old(webRoot, 4); err != nil {
-		return nil, err
-	}
-	if _, err := s.Snapshot(ctx, webRoot, "made by hand before an upgrade", Tags{"Name": "pre-upgrade"}); err != nil {
-		return nil, err
-	}
-	if _, err := s.Snapshot(ctx, webRoot, "another schedule's", Tags{"snapshot_tool": "hourly"}); err != nil {
-		return nil, err
-	}
+// fleet seeds one region's demo machines, one per tag case, and keeps the
+// legend of the volumes the listing shows.
+type fleet struct {
+	seeder Seeder
+	legend map[string]string
+}
 
-	db, dbRoot, err := s.Instance(ctx, Tags{"Name": "db-1", "autosnap": "1", "autosnap_retain": "2"})
+// instance launches an instance and enters its root volume in the legend.
+func (f *fleet) instance(ctx context.Context, tags Tags, legend string) (instanceID, rootVolume string, err error) {
+	instanceID, rootVolume, err = f.seeder.Instance(ctx, tags)
 	if err != nil {
-		return nil, err
+		return "", "", err
 	}
-	legend[dbRoot] = "db-1 root: instance autosnap=1 retain=2"
-	dbData, err := s.Volume(ctx, db, "/dev/sdf", Tags{"Name": "db-1-data", "autosnap_retain": "5"})
-	if err != nil {
-		return nil, err
-	}
-	legend[dbData] = "db-1 data: volume overrides retain=5 only"
-	if err := old(dbData, 5); err != nil {
-		return nil, err
-	}
+	f.legend[rootVolume] = legend
+	return instanceID, rootVolume, nil
+}
 
-	_, batchRoot, err := s.Instance(ctx, Tags{"Name": "batch-1", "autosnap": "7", "autosnap_retain": "4"})
+// volume creates a volume and enters it in the legend.
+func (f *fleet) volume(ctx context.Context, instanceID, device string, tags Tags, legend string) (string, error) {
+	id, err := f.seeder.Volume(ctx, instanceID, device, tags)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	legend[batchRoot] = "batch-1 root: weekly (autosnap=7), snapshotted yesterday: not due"
-	if err := old(batchRoot, 1); err != nil {
-		return nil, err
-	}
+	f.legend[id] = legend
+	return id, nil
+}
 
-	_, scratchRoot, err := s.Instance(ctx, Tags{"Name": "scratch-1", "autosnap": "1", "autosnap_ignore": ""})
+// earlierRuns gives a volume a history of n daily tool snapshots, for
+// the run to rotate.
+func (f *fleet) earlierRuns(ctx context.Context, volumeID string, n int) error {
+	for i := range n {
+		if _, err := f.seeder.Snapshot(ctx, volumeID, fmt.Sprintf("autosnap: earlier run %d", i+1), EarlierRun("autosnap", i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// web has snapshots besides the tool's own, which the run must keep.
+func (f *fleet) web(ctx context.Context) error {
+	_, root, err := f.instance(ctx, Tags{"Name": "web-1", "autosnap": "1", "autosnap_retain": "3"},
+		"web-1 root: instance autosnap=1 retain=3, has 4 older tool snapshots")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	legend[scratchRoot] = "scratch-1 root: autosnap_ignore: skipped"
+	if err := f.earlierRuns(ctx, root, 4); err != nil {
+		return err
+	}
+	if _, err := f.seeder.Snapshot(ctx, root, "made by hand before an upgrade", Tags{"Name": "pre-upgrade"}); err != nil {
+		return err
+	}
+	_, err = f.seeder.Snapshot(ctx, root, "another schedule's", Tags{"snapshot_tool": "hourly"})
+	return err
+}
 
-	_, brokenRoot, err := s.Instance(ctx, Tags{"Name": "legacy-1", "autosnap": "daily", "autosnap_retain": "3"})
+func (f *fleet) db(ctx context.Context) error {
+	db, _, err := f.instance(ctx, Tags{"Name": "db-1", "autosnap": "1", "autosnap_retain": "2"},
+		"db-1 root: instance autosnap=1 retain=2")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	legend[brokenRoot] = "legacy-1 root: autosnap=daily is not a number: problem volume"
-
-	spare, err := s.Volume(ctx, "", "", Tags{"Name": "spare-disk", "autosnap": "1", "autosnap_retain": "1"})
+	data, err := f.volume(ctx, db, "/dev/sdf", Tags{"Name": "db-1-data", "autosnap_retain": "5"},
+		"db-1 data: volume overrides retain=5 only")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	legend[spare] = "spare-disk: unattached, own tags autosnap=1 retain=1"
-	if err := old(spare, 1); err != nil {
-		return nil, err
-	}
+	return f.earlierRuns(ctx, data, 5)
+}
 
-	if _, _, err := s.Instance(ctx, Tags{"Name": "untagged-1"}); err != nil {
-		return nil, err
+func (f *fleet) batch(ctx context.Context) error {
+	_, root, err := f.instance(ctx, Tags{"Name": "batch-1", "autosnap": "7", "autosnap_retain": "4"},
+		"batch-1 root: weekly (autosnap=7), snapshotted yesterday: not due")
+	if err != nil {
+		return err
 	}
-	return legend, nil
+	return f.earlierRuns(ctx, root, 1)
+}
+
+func (f *fleet) scratch(ctx context.Context) error {
+	_, _, err := f.instance(ctx, Tags{"Name": "scratch-1", "autosnap": "1", "autosnap_ignore": ""},
+		"scratch-1 root: autosnap_ignore: skipped")
+	return err
+}
+
+func (f *fleet) legacy(ctx context.Context) error {
+	_, _, err := f.instance(ctx, Tags{"Name": "legacy-1", "autosnap": "daily", "autosnap_retain": "3"},
+		"legacy-1 root: autosnap=daily is not a number: problem volume")
+	return err
+}
+
+func (f *fleet) spare(ctx context.Context) error {
+	spare, err := f.volume(ctx, "", "", Tags{"Name": "spare-disk", "autosnap": "1", "autosnap_retain": "1"},
+		"spare-disk: unattached, own tags autosnap=1 retain=1")
+	if err != nil {
+		return err
+	}
+	return f.earlierRuns(ctx, spare, 1)
+}
+
+func (f *fleet) untagged(ctx context.Context) error {
+	_, _, err := f.seeder.Instance(ctx, Tags{"Name": "untagged-1"})
+	return err
 }
 
 // Run is `make demo`: local AWS up, demo fleet in two regions, the real

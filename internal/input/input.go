@@ -71,17 +71,7 @@ func invalid(key string, raw []byte, format string, args ...any) *errkind.Valida
 // Parse validates raw input. Every rejection is a *errkind.ValidationError
 // that names the key and the value.
 func Parse(raw []byte, d Defaults) (Config, error) {
-	cfg := Config{
-		Prefix:       "autosnap",
-		SNSArn:       d.SNSArn,
-		ScheduleName: "Default",
-		Interval:     86400,
-		Timezone:     "UTC",
-		Location:     time.UTC,
-	}
-	if d.Region != "" {
-		cfg.Regions = []string{d.Region}
-	}
+	cfg := defaultConfig(d)
 	trimmed := bytes.TrimSpace(raw)
 	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
 		return cfg, nil
@@ -105,28 +95,7 @@ func Parse(raw []byte, d Defaults) (Config, error) {
 		if bytes.Equal(value, []byte("null")) {
 			continue // null means "use the default"
 		}
-		var err error
-		switch key {
-		case "tag_prefix":
-			cfg.Prefix, err = parsePrefix(value)
-		case "ec2_regions":
-			cfg.Regions, err = parseRegions(value)
-		case "sns_arn":
-			cfg.SNSArn, err = parseSNSArn(value)
-		case "schedule_name":
-			cfg.ScheduleName, err = parseString(key, value)
-		case "interval":
-			cfg.Interval, err = parseInterval(value)
-		case "dry_run":
-			if e := json.Unmarshal(value, &cfg.DryRun); e != nil {
-				err = invalid(key, value, "must be true or false")
-			}
-		case "time":
-			cfg.Time, err = parseTime(key, value)
-		case "timezone":
-			cfg.Timezone, cfg.Location, err = parseTimezone(value)
-		}
-		if err != nil {
+		if err := cfg.set(key, value); err != nil {
 			return Config{}, err
 		}
 	}
@@ -134,6 +103,48 @@ func Parse(raw []byte, d Defaults) (Config, error) {
 		return Config{}, invalid("ec2_regions", []byte("[]"), "no region given and the deployment's region is unknown")
 	}
 	return cfg, nil
+}
+
+func defaultConfig(d Defaults) Config {
+	cfg := Config{
+		Prefix:       "autosnap",
+		SNSArn:       d.SNSArn,
+		ScheduleName: "Default",
+		Interval:     86400,
+		Timezone:     "UTC",
+		Location:     time.UTC,
+	}
+	if d.Region != "" {
+		cfg.Regions = []string{d.Region}
+	}
+	return cfg
+}
+
+// set applies one key of the input; Parse has already refused unknown
+// keys and skipped nulls, which keep the default.
+func (cfg *Config) set(key string, value json.RawMessage) error {
+	var err error
+	switch key {
+	case "tag_prefix":
+		cfg.Prefix, err = parsePrefix(value)
+	case "ec2_regions":
+		cfg.Regions, err = parseRegions(value)
+	case "sns_arn":
+		cfg.SNSArn, err = parseSNSArn(value)
+	case "schedule_name":
+		cfg.ScheduleName, err = parseString(key, value)
+	case "interval":
+		cfg.Interval, err = parseInterval(value)
+	case "dry_run":
+		if json.Unmarshal(value, &cfg.DryRun) != nil {
+			err = invalid(key, value, "must be true or false")
+		}
+	case "time":
+		cfg.Time, err = parseTime(key, value)
+	case "timezone":
+		cfg.Timezone, cfg.Location, err = parseTimezone(value)
+	}
+	return err
 }
 
 // isScheduledEvent recognises the event EventBridge sends when a rule or

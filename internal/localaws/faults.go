@@ -3,6 +3,7 @@ package localaws
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -61,70 +62,94 @@ func ParseFaults(spec string) ([]*Fault, error) {
 		if rule == "" {
 			continue
 		}
-		f := &Fault{}
-		for _, kv := range strings.Split(rule, ",") {
-			k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
-			if !ok {
-				return nil, fmt.Errorf("--faults %q: %q is not key=value", rule, kv)
-			}
-			var err error
-			switch k {
-			case "service":
-				f.Service = v
-			case "action":
-				f.Action = v
-			case "region":
-				f.Region = v
-			case "function":
-				f.Function = v
-			case "error":
-				f.Error = v
-			case "status":
-				f.Status, err = strconv.Atoi(v)
-			case "latency":
-				f.Latency, err = time.ParseDuration(v)
-			case "crash":
-				if v != "panic" && v != "after" && v != "timeout" {
-					err = fmt.Errorf("crash must be panic, after or timeout")
-				}
-				f.Crash = v
-			case "after":
-				f.After, err = strconv.ParseBool(v)
-			case "count":
-				f.Count, err = strconv.ParseInt(v, 10, 64)
-			case "skip":
-				f.Skip, err = strconv.ParseInt(v, 10, 64)
-			default:
-				err = fmt.Errorf("unknown key")
-			}
-			if err != nil {
-				return nil, fmt.Errorf("--faults %q: %s=%s: %v", rule, k, v, err)
-			}
-		}
-		if f.Function == "" && f.Crash != "" {
-			return nil, fmt.Errorf("--faults %q: crash needs function=", rule)
-		}
-		if f.Function != "" && f.Crash == "" && f.Error == "" && f.Latency == 0 {
-			return nil, fmt.Errorf("--faults %q: a function rule needs crash=, error= or latency=", rule)
-		}
-		if f.After && (f.Function != "" || f.Error == "") {
-			return nil, fmt.Errorf("--faults %q: after=true needs error= and no function=", rule)
-		}
-		if f.Function == "" && f.Error == "" && f.Latency == 0 {
-			return nil, fmt.Errorf("--faults %q: needs error= or latency=", rule)
-		}
-		if f.Status == 0 {
-			f.Status = http.StatusBadRequest
-			switch {
-			case slices.Contains(errkind.Throttle, f.Error), slices.Contains(errkind.Unavailable, f.Error):
-				f.Status = http.StatusServiceUnavailable
-			case slices.Contains(errkind.Internal, f.Error):
-				f.Status = http.StatusInternalServerError
-			}
+		f, err := parseFault(rule)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+func parseFault(rule string) (*Fault, error) {
+	f := &Fault{}
+	for _, kv := range strings.Split(rule, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok {
+			return nil, fmt.Errorf("--faults %q: %q is not key=value", rule, kv)
+		}
+		if err := f.set(k, v); err != nil {
+			return nil, fmt.Errorf("--faults %q: %s=%s: %v", rule, k, v, err)
+		}
+	}
+	if err := f.validate(); err != nil {
+		return nil, fmt.Errorf("--faults %q: %v", rule, err)
+	}
+	if f.Status == 0 {
+		f.Status = defaultStatus(f.Error)
+	}
+	return f, nil
+}
+
+func (f *Fault) set(key, value string) error {
+	var err error
+	switch key {
+	case "service":
+		f.Service = value
+	case "action":
+		f.Action = value
+	case "region":
+		f.Region = value
+	case "function":
+		f.Function = value
+	case "error":
+		f.Error = value
+	case "status":
+		f.Status, err = strconv.Atoi(value)
+	case "latency":
+		f.Latency, err = time.ParseDuration(value)
+	case "crash":
+		if value != "panic" && value != "after" && value != "timeout" {
+			return errors.New("crash must be panic, after or timeout")
+		}
+		f.Crash = value
+	case "after":
+		f.After, err = strconv.ParseBool(value)
+	case "count":
+		f.Count, err = strconv.ParseInt(value, 10, 64)
+	case "skip":
+		f.Skip, err = strconv.ParseInt(value, 10, 64)
+	default:
+		return errors.New("unknown key")
+	}
+	return err
+}
+
+// validate refuses rules that would never fire or could not do what they say.
+func (f *Fault) validate() error {
+	switch {
+	case f.Function == "" && f.Crash != "":
+		return errors.New("crash needs function=")
+	case f.Function != "" && f.Crash == "" && f.Error == "" && f.Latency == 0:
+		return errors.New("a function rule needs crash=, error= or latency=")
+	case f.After && (f.Function != "" || f.Error == ""):
+		return errors.New("after=true needs error= and no function=")
+	case f.Function == "" && f.Error == "" && f.Latency == 0:
+		return errors.New("needs error= or latency=")
+	}
+	return nil
+}
+
+// defaultStatus is the status AWS itself sends with such a code, so that
+// an injected error looks like a real one to the SDK.
+func defaultStatus(code string) int {
+	switch {
+	case slices.Contains(errkind.Throttle, code), slices.Contains(errkind.Unavailable, code):
+		return http.StatusServiceUnavailable
+	case slices.Contains(errkind.Internal, code):
+		return http.StatusInternalServerError
+	}
+	return http.StatusBadRequest
 }
 
 // take reports whether this matching call is one the rule hits.
