@@ -69,7 +69,7 @@ func (o *benchOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.perInstance, "per-instance", 1, "volumes per instance")
 	fs.IntVar(&o.old, "old", 2, "tool snapshots per volume before the run (retain is the same)")
 	fs.StringVar(&o.limits, "limits", "aws", "EC2 bucket rates: aws, off or a factor")
-	fs.Float64Var(&o.scale, "scale", 0, "simulator clock: simulated seconds per real second")
+	fs.Float64Var(&o.scale, "scale", 0, "simulator clock: 0, an event clock per region (EC2's waits jumped over, the rest in real time); S > 0, one clock S times real time")
 	fs.DurationVar(&o.latency, "latency", 60*time.Millisecond, "simulated EC2 latency per call")
 	fs.BoolVar(&o.naive, "naive", true, "also run the naive baseline")
 	fs.DurationVar(&o.naiveBudget, "naive-budget", 5*time.Minute, "on moto, stop the baseline after this long and project its total from its rate")
@@ -84,7 +84,7 @@ func (o benchOptions) specs() ([]bench.Spec, error) {
 	}
 	specs := []bench.Spec{
 		{EC2: "moto", Regions: 10, VolumesPerRegion: 1000, VolumesPerInstance: 1, OldSnapshots: o.old, Limits: factor, Scale: 1, Naive: o.naive, NaiveBudget: o.naiveBudget},
-		{EC2: "sim", Regions: 20, VolumesPerRegion: 10000, VolumesPerInstance: o.perInstance, OldSnapshots: o.old, Limits: factor, Scale: 20, Latency: o.latency, Naive: o.naive},
+		{EC2: "sim", Regions: 20, VolumesPerRegion: 10000, VolumesPerInstance: o.perInstance, OldSnapshots: o.old, Limits: factor, Latency: o.latency, Naive: o.naive},
 	}
 	if o.mode != "" {
 		var chosen []bench.Spec

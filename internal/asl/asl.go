@@ -31,8 +31,17 @@ type Template struct {
 	Substitutions map[string]Substitution
 	// Resources maps each logical id to its CloudFormation type.
 	Resources map[string]string
-	// FunctionTimeouts maps each function's logical id to its timeout.
+	// FunctionTimeouts maps each function's logical id to its timeout,
+	// and FunctionMemoryMB to its memory size (the benchmark's cost).
 	FunctionTimeouts map[string]time.Duration
+	FunctionMemoryMB map[string]int
+}
+
+// functionSettings are the properties of a function local mode reads; the
+// Globals section gives the same keys.
+type functionSettings struct {
+	Timeout    int `yaml:"Timeout"`
+	MemorySize int `yaml:"MemorySize"`
 }
 
 // ReadTemplate reads the (single) AWS::Serverless::StateMachine of a SAM template.
@@ -43,9 +52,7 @@ func ReadTemplate(path string) (Template, error) {
 	}
 	var doc struct {
 		Globals struct {
-			Function struct {
-				Timeout int `yaml:"Timeout"`
-			} `yaml:"Function"`
+			Function functionSettings `yaml:"Function"`
 		} `yaml:"Globals"`
 		Resources map[string]struct {
 			Type       string    `yaml:"Type"`
@@ -55,19 +62,17 @@ func ReadTemplate(path string) (Template, error) {
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
 		return Template{}, fmt.Errorf("%s: %w", path, err)
 	}
-	t := Template{Resources: map[string]string{}, Substitutions: map[string]Substitution{}, FunctionTimeouts: map[string]time.Duration{}}
+	t := Template{Resources: map[string]string{}, Substitutions: map[string]Substitution{}, FunctionTimeouts: map[string]time.Duration{}, FunctionMemoryMB: map[string]int{}}
 	found := 0
 	for id, res := range doc.Resources {
 		t.Resources[id] = res.Type
 		if res.Type == "AWS::Serverless::Function" {
-			var fn struct {
-				Timeout int `yaml:"Timeout"`
-			}
+			var fn functionSettings
 			if err := res.Properties.Decode(&fn); err != nil {
 				return Template{}, fmt.Errorf("%s: %s: %w", path, id, err)
 			}
-			timeout := cmp.Or(fn.Timeout, doc.Globals.Function.Timeout, 3)
-			t.FunctionTimeouts[id] = time.Duration(timeout) * time.Second
+			t.FunctionTimeouts[id] = time.Duration(cmp.Or(fn.Timeout, doc.Globals.Function.Timeout, 3)) * time.Second
+			t.FunctionMemoryMB[id] = cmp.Or(fn.MemorySize, doc.Globals.Function.MemorySize, 128)
 		}
 		if res.Type != "AWS::Serverless::StateMachine" {
 			continue

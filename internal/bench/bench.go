@@ -41,9 +41,12 @@ type Spec struct {
 	VolumesPerInstance int     // volumes per instance
 	OldSnapshots       int     // tool snapshots per volume before the run; retain is the same, so each volume gets 1 create and 1 delete
 	Limits             float64 // EC2 bucket rates as a factor of AWS's (0: off)
-	Scale              float64 // sim: simulated seconds per real second
-	Latency            time.Duration
-	Naive              bool // also run the baseline
+	// Scale > 0 runs the simulator on one clock Scale times real time;
+	// 0 gives each region an event clock (ec2sim.Clock.Fork), which jumps
+	// over EC2's waits and counts everything else once.
+	Scale   float64
+	Latency time.Duration
+	Naive   bool // also run the baseline
 	// NaiveBudget caps the baseline's time on moto, whose per-volume
 	// describes grow with the fleet; past it the baseline's total is
 	// projected from the rate it measured (0: no cap).
@@ -77,7 +80,16 @@ type Result struct {
 	// Waiting counts volumes that keep one displaced snapshot more than K
 	// because their new snapshot was still pending when the region's work
 	// ended (SPEC 5: the next run deletes it).
-	Waiting          int     `json:"displaced_waiting"`
+	Waiting int `json:"displaced_waiting"`
+	// Clock says how wall was measured; Jumps counts the event clocks'
+	// jumps.
+	Clock            string  `json:"clock"`
+	Jumps            int64   `json:"clock_jumps,omitempty"`
+	Stuck            int64   `json:"clock_stuck,omitempty"`
+	Phases           *Phases `json:"phases,omitempty"`
+	Cost             Cost    `json:"cost"`
+	PeakHeapMiB      float64 `json:"peak_heap_mib"`
+	BoundRule        string  `json:"bound_rule"`
 	NaiveWallSeconds float64 `json:"naive_wall_seconds,omitempty"`
 	NaiveVolumes     int     `json:"naive_volumes_done,omitempty"`
 	NaiveProjected   bool    `json:"naive_projected,omitempty"` // wall projected from the volumes done in NaiveBudget
@@ -99,7 +111,7 @@ func Run(ctx context.Context, spec Spec, progress io.Writer) (Result, error) {
 	if err != nil {
 		return b.res, err
 	}
-	b.record(out)
+	b.record(out, env)
 	fmt.Fprintf(progress, "checking the fleet afterwards\n")
 	if b.sim != nil {
 		b.res.Duplicates, b.res.Missing, b.res.RetentionWrong, b.res.Waiting = checkSim(b.sim, b.regions, b.runTime, spec.OldSnapshots)
@@ -128,7 +140,12 @@ type benchRun struct {
 	requests           *ec2limits.Account
 	base, baseAnswered map[string]int64
 	baseThrottled      int64
-	res                Result
+	// s3Base is the S3 count before the execution; startClock the
+	// simulator's time at its start.
+	s3Base     s3Counts
+	startClock time.Time
+	peakHeap   heapPeak
+	res        Result
 }
 
 // up seeds the fleet and starts local mode.
@@ -136,7 +153,7 @@ func (b *benchRun) up(ctx context.Context) (*localaws.Env, error) {
 	opts := localaws.Options{EC2Limits: b.spec.Limits}
 	b.scale = 1.0
 	if b.spec.EC2 == "sim" {
-		b.scale = b.spec.Scale
+		b.scale = max(b.spec.Scale, 1)
 		b.sim = NewSim(b.spec, time.Now().UTC())
 		fmt.Fprintf(b.progress, "seeding the simulator: %d regions x %d volumes\n", b.spec.Regions, b.spec.VolumesPerRegion)
 		SeedSim(b.sim, b.spec, b.regions)
@@ -159,6 +176,7 @@ func (b *benchRun) up(ctx context.Context) (*localaws.Env, error) {
 		b.runTime = time.Now().UTC().Add(24 * time.Hour).Truncate(time.Second)
 	}
 	b.base, b.baseAnswered, b.baseThrottled = b.requests.Calls(), b.requests.Answered(), b.requests.Throttled()
+	b.s3Base = countsOf(&env.Front.S3)
 	return env, nil
 }
 
@@ -169,6 +187,11 @@ func (b *benchRun) execute(ctx context.Context, env *localaws.Env) (localaws.Res
 	var bar sync.WaitGroup
 	bar.Add(1)
 	start := time.Now()
+	if b.sim != nil {
+		b.startClock = b.sim.Clock.Now()
+	}
+	stopHeap := b.peakHeap.watch()
+	defer stopHeap()
 	go func() {
 		defer bar.Done()
 		progressBar(b.progress, stop, start, b.res.Volumes, func() (int64, int64) {
@@ -183,11 +206,11 @@ func (b *benchRun) execute(ctx context.Context, env *localaws.Env) (localaws.Res
 }
 
 // record turns the execution and the counted calls into the figures.
-func (b *benchRun) record(out localaws.Result) {
+func (b *benchRun) record(out localaws.Result, env *localaws.Env) {
 	res := &b.res
 	res.Status = out.Status
 	res.RealSeconds = out.Elapsed.Seconds()
-	res.WallSeconds = res.RealSeconds * b.scale
+	b.wall(out, env)
 	res.Calls = byAction(diff(b.requests.Calls(), b.base))
 	var total int64
 	res.DescribesPer1000 = map[string]float64{}
@@ -201,12 +224,14 @@ func (b *benchRun) record(out localaws.Result) {
 	res.Throttled = b.requests.Throttled() - b.baseThrottled
 	needed := diff(b.requests.Answered(), b.baseAnswered)
 	res.Answered = byAction(needed)
-	res.BoundSeconds = bound(needed, b.spec.Limits)
+	res.BoundSeconds, res.BoundRule = b.bound(needed)
 	if res.BoundSeconds > 0 {
 		res.WallOverBound = res.WallSeconds / res.BoundSeconds
 	}
 	res.LargestPayload, res.HistoryEvents = payloads(out.Events)
 	res.PeakMemoryMiB = peakMemoryMiB()
+	res.PeakHeapMiB = b.peakHeap.mib()
+	res.Cost = b.cost(out, env)
 	if out.Status == "SUCCEEDED" {
 		var rep report.Report
 		if err := json.Unmarshal([]byte(out.Output), &rep); err == nil {
@@ -218,7 +243,8 @@ func (b *benchRun) record(out localaws.Result) {
 // NewSim makes the simulator for a spec, its clock starting at base.
 func NewSim(spec Spec, base time.Time) *ec2sim.Sim {
 	sim := ec2sim.New()
-	sim.Clock = ec2sim.NewClock(base, spec.Scale)
+	sim.Clock = ec2sim.NewClock(base, max(spec.Scale, 1))
+	sim.RegionClocks = spec.Scale == 0
 	sim.Latency = spec.Latency
 	sim.PendingFor = 2 * time.Minute
 	sim.Requests.Factor = spec.Limits
@@ -307,20 +333,6 @@ func byAction(perRegion map[string]int64) map[string]int64 {
 // make (throttled attempts left out):
 // per region, the busiest bucket's calls beyond its burst over its refill
 // rate; the slowest region.
-func bound(perRegion map[string]int64, factor float64) float64 {
-	if factor <= 0 {
-		return 0
-	}
-	var worst float64
-	for k, n := range perRegion {
-		_, action, _ := strings.Cut(k, "/")
-		burst, refill := ec2limits.Bucket(action)
-		if s := float64(max(n-int64(burst), 0)) / (refill * factor); s > worst {
-			worst = s
-		}
-	}
-	return worst
-}
 
 // payloads reads the largest state input or output and the number of events.
 func payloads(events []sfntypes.HistoryEvent) (largest, count int) {
@@ -425,8 +437,10 @@ func checkMoto(ctx context.Context, env *localaws.Env, regions []string, run tim
 // and one delete, with the SDK's default retryer as aws-snapper had.
 func naive(ctx context.Context, env *localaws.Env, spec Spec, regions []string, run time.Time, res *Result) error {
 	if spec.EC2 == "sim" {
-		sim := NewSim(spec, run.Add(-time.Minute))
-		SeedSim(sim, spec, regions)
+		one := spec
+		one.Scale = 1 // one clock, made virtual below
+		sim := NewSim(one, run.Add(-time.Minute))
+		SeedSim(sim, one, regions)
 		sim.Clock = ec2sim.NewVirtualClock(run)
 		sim.Retryer = retry.NewStandard()
 		out, err := Naive(ctx, func(r string) NaiveEC2 { return sim.Region(r) }, regions, "autosnap", run, 86400)
@@ -491,10 +505,13 @@ func Table(w io.Writer, results []Result) {
 	}{
 		{"fleet (regions x volumes)", func(r Result) string { return r.Fleet + " on " + r.EC2 }},
 		{"status", func(r Result) string { return r.Status }},
-		{"wall seconds (EC2 time)", func(r Result) string { return fmt.Sprintf("%.0f", r.WallSeconds) }},
+		{"wall seconds", func(r Result) string { return fmt.Sprintf("%.0f", r.WallSeconds) }},
+		{"  measured on", func(r Result) string { return r.Clock }},
 		{"real seconds", func(r Result) string { return fmt.Sprintf("%.0f", r.RealSeconds) }},
 		{"bound seconds", func(r Result) string { return fmt.Sprintf("%.0f", r.BoundSeconds) }},
-		{"wall / bound", func(r Result) string { return fmt.Sprintf("%.2f", r.WallOverBound) }},
+		{"  computed as", func(r Result) string { return r.BoundRule }},
+		{"wall / bound", func(r Result) string { return fmt.Sprintf("%.3f", r.WallOverBound) }},
+		{"slowest region's phases (s)", func(r Result) string { return r.Phases.String() }},
 		{"EC2 calls by action", func(r Result) string { return fmtMap(r.Calls) }},
 		{"  of which answered (not throttled)", func(r Result) string { return fmtMap(r.Answered) }},
 		{"calls per volume", func(r Result) string { return fmt.Sprintf("%.2f", r.CallsPerVolume) }},
@@ -503,6 +520,14 @@ func Table(w io.Writer, results []Result) {
 		{"largest state payload (bytes)", func(r Result) string { return fmt.Sprint(r.LargestPayload) }},
 		{"history events", func(r Result) string { return fmt.Sprint(r.HistoryEvents) }},
 		{"peak memory (MiB)", func(r Result) string { return fmt.Sprintf("%.0f", r.PeakMemoryMiB) }},
+		{"peak Go heap (MiB)", func(r Result) string { return fmt.Sprintf("%.0f", r.PeakHeapMiB) }},
+		{"Lambda GB-s / invocations", func(r Result) string { return fmt.Sprintf("%.0f / %d", r.Cost.GBSeconds, r.Cost.Invocations) }},
+		{"state transitions", func(r Result) string { return fmt.Sprint(r.Cost.Transitions) }},
+		{"S3 writes / reads", func(r Result) string { return fmt.Sprintf("%d / %d", r.Cost.S3Writes, r.Cost.S3Reads) }},
+		{"cost: Lambda + SFN + S3 (USD)", func(r Result) string {
+			return fmt.Sprintf("%.4f + %.4f + %.4f = %.4f", r.Cost.LambdaUSD, r.Cost.SFNUSD, r.Cost.S3USD, r.Cost.TotalUSD)
+		}},
+		{"cost per 10,000 volumes (USD)", func(r Result) string { return fmt.Sprintf("%.4f", r.Cost.Per10kUSD) }},
 		{"created / deleted", func(r Result) string { return fmt.Sprintf("%d / %d", r.Created, r.Deleted) }},
 		{"duplicates / missing / retention wrong", func(r Result) string { return fmt.Sprintf("%d / %d / %d", r.Duplicates, r.Missing, r.RetentionWrong) }},
 		{"displaced, waiting for the next run", func(r Result) string { return fmt.Sprint(r.Waiting) }},

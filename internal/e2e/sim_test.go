@@ -224,3 +224,36 @@ func TestPendingErrorAndInUseSnapshotsEndToEnd(t *testing.T) {
 	assert.Contains(t, reg.InUse[0], inUse)
 	assert.Zero(t, reg.Counts.Errors)
 }
+
+// TestRegionEventClocks runs two regions on their own event clocks at
+// AWS's bucket rates: the minutes of EC2 waits cost seconds of real time,
+// each Apply invocation's 100-second deadline is on its region's clock (so
+// each region continues in a second one), and every volume is handled
+// exactly once.
+func TestRegionEventClocks(t *testing.T) {
+	sim := ec2sim.New()
+	sim.RegionClocks = true
+	sim.Latency = 50 * time.Millisecond
+	sim.Requests.Factor = 1
+	regions := []string{"eu-west-1", "ap-south-1"}
+	const volumes = 600 // 500 creates past the burst: 100 s of the create bucket
+	testkit.SeedRetainTwo(sim, regions, volumes)
+	e, err := localaws.Up(context.Background(), localaws.Options{EC2Sim: sim, EC2Limits: 1,
+		FunctionTimeouts: map[string]time.Duration{"ApplyFunction": 100 * time.Second}})
+	require.NoError(t, err)
+	defer e.Close()
+
+	realStart := time.Now()
+	res, rep, run := simExecute(t, e, sim, regions)
+	require.Equal(t, "SUCCEEDED", res.Status, res.Cause, res.Output)
+	assert.Less(t, time.Since(realStart), time.Minute, "the clocks jumped over the waits")
+	testkit.ExactlyOnce(t, sim, regions, run, volumes)
+	assert.Equal(t, len(regions)*volumes, rep.Totals.Deleted)
+	_, applies := payloadSizes(res)
+	for _, r := range regions {
+		assert.GreaterOrEqual(t, applies[r], 2, "%s continued after its deadline on its clock", r)
+		t.Logf("%s: %d jumps, clock %v", r, sim.ClockOf(r).Jumps(), sim.ClockOf(r).Now().Sub(run))
+		assert.Greater(t, sim.ClockOf(r).Now().Sub(run), 100*time.Second, "%s: the create bucket's 100 s passed on its clock", r)
+		assert.Equal(t, int64(volumes), sim.Requests.Calls()[r+"/CreateSnapshot"], "no create repeated")
+	}
+}

@@ -43,11 +43,14 @@ type Worker struct {
 	WatchEvery time.Duration
 }
 
-func (w Worker) now() time.Time {
+func (w Worker) now() time.Time { return w.NowFunc()() }
+
+// NowFunc is the worker's clock (real time when Now is not set).
+func (w Worker) NowFunc() func() time.Time {
 	if w.Now != nil {
-		return w.Now()
+		return w.Now
 	}
-	return time.Now()
+	return time.Now
 }
 
 func (w Worker) sleep(ctx context.Context, d time.Duration) error {
@@ -211,7 +214,7 @@ func drain(l *rate.Limiter) {
 // reported; one already gone counts as deleted, so a retried step is
 // harmless.
 func (w Worker) deleteOne(ctx context.Context, d *Deleted) {
-	if err := wait(ctx, w.Limits.Delete); err != nil {
+	if err := w.Limits.wait(ctx, w.Limits.Delete); err != nil {
 		d.Postponed = true
 		return
 	}

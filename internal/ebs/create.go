@@ -29,7 +29,7 @@ func (a *applier) createOne(ctx context.Context, mv rules.ManagedVolume) Created
 	c := Created{VolumeID: mv.VolumeID}
 	retryer := awsconf.RetryOnly(slices.Concat(errkind.Throttle, errkind.PerVolume)...)
 	for attempt := 1; attempt <= maxCreates; attempt++ {
-		if err := wait(ctx, a.w.Limits.Create); err != nil {
+		if err := a.w.Limits.wait(ctx, a.w.Limits.Create); err != nil {
 			c.Error = err.Error()
 			return c
 		}

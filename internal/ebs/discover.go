@@ -74,7 +74,7 @@ func Discover(ctx context.Context, client Reader, limits Limits, region string, 
 		}
 	}
 	pages := ec2.NewDescribeVolumesPaginator(client, &ec2.DescribeVolumesInput{MaxResults: aws.Int32(volumePage)})
-	err = eachPage(ctx, pages, limits.Describe, "describe volumes", func(page *ec2.DescribeVolumesOutput) {
+	err = eachPage(ctx, pages, limits, "describe volumes", func(page *ec2.DescribeVolumesOutput) {
 		for _, v := range page.Volumes {
 			vol := rules.Volume{ID: aws.ToString(v.VolumeId), Tags: tagMap(v.Tags)}
 			if mv, managed := rules.Manage(keys, vol, attachedInstances(v, instances)); managed {
@@ -115,7 +115,7 @@ func listInstances(ctx context.Context, client Reader, limits Limits, keys rules
 		Filters: []types.Filter{{Name: aws.String("instance-state-name"),
 			Values: []string{"pending", "running", "stopping", "stopped", "shutting-down"}}},
 	})
-	err := eachPage(ctx, pages, limits.Describe, "describe instances", func(page *ec2.DescribeInstancesOutput) {
+	err := eachPage(ctx, pages, limits, "describe instances", func(page *ec2.DescribeInstancesOutput) {
 		for _, r := range page.Reservations {
 			for _, i := range r.Instances {
 				id := aws.ToString(i.InstanceId)
@@ -136,7 +136,7 @@ func listSnapshots(ctx context.Context, client Reader, limits Limits, keys rules
 		Filters:    filters,
 		MaxResults: aws.Int32(snapshotPage),
 	})
-	err := eachPage(ctx, pages, limits.Describe, "describe snapshots", func(page *ec2.DescribeSnapshotsOutput) {
+	err := eachPage(ctx, pages, limits, "describe snapshots", func(page *ec2.DescribeSnapshotsOutput) {
 		for _, s := range page.Snapshots {
 			if tags := tagMap(s.Tags, keys.Tool, keys.Run); keys.Owns(tags) {
 				out = append(out, rules.Snapshot{ID: aws.ToString(s.SnapshotId), VolumeID: aws.ToString(s.VolumeId),

@@ -293,3 +293,16 @@ func TestCreatesAndDeletesOverlap(t *testing.T) {
 	}
 	assert.Less(t, firstDelete, lastCreate, "deletes start while creates are still going: both buckets are used at once")
 }
+
+// Client buckets on the simulator's clock wait on it: the second of two
+// calls through a bucket of burst 1 and 5 a second waits 200 ms of the
+// clock's time, none of real time.
+func TestLimitsWaitOnTheirClock(t *testing.T) {
+	clock := ec2sim.NewVirtualClock(runTime)
+	l := Limits{Create: rate.NewLimiter(5, 1), Clock: clock}
+	realStart := time.Now()
+	require.NoError(t, l.wait(context.Background(), l.Create))
+	require.NoError(t, l.wait(context.Background(), l.Create))
+	assert.Equal(t, 200*time.Millisecond, clock.Now().Sub(runTime))
+	assert.Less(t, time.Since(realStart), 100*time.Millisecond)
+}

@@ -7,6 +7,7 @@ package ebs
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"golang.org/x/time/rate"
@@ -36,6 +37,13 @@ type EC2 interface {
 
 var _ EC2 = (*ec2.Client)(nil)
 
+// Clock is the time a region's work runs on, when not real time: the
+// fleet simulator's.
+type Clock interface {
+	Now() time.Time
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
 // Limits are client-side token buckets, one per EC2 API bucket, so that a
 // region's concurrent work stays inside what EC2 allows and is rarely
 // throttled. The zero value means no limits.
@@ -43,6 +51,8 @@ type Limits struct {
 	Describe *rate.Limiter
 	Create   *rate.Limiter
 	Delete   *rate.Limiter
+	// Clock is the time the buckets refill on (nil: real time).
+	Clock Clock
 }
 
 // AWSLimits matches EC2's published per-account, per-region buckets
@@ -63,11 +73,11 @@ type pager[T any] interface {
 	NextPage(ctx context.Context, optFns ...func(*ec2.Options)) (T, error)
 }
 
-// eachPage hands every page to fn, each request waiting for a token of
-// bucket; what names the call in an error.
-func eachPage[T any](ctx context.Context, pages pager[T], bucket *rate.Limiter, what string, fn func(T)) error {
+// eachPage hands every page to fn, each request waiting for a describe
+// token; what names the call in an error.
+func eachPage[T any](ctx context.Context, pages pager[T], limits Limits, what string, fn func(T)) error {
 	for pages.HasMorePages() {
-		if err := wait(ctx, bucket); err != nil {
+		if err := limits.wait(ctx, limits.Describe); err != nil {
 			return err
 		}
 		page, err := pages.NextPage(ctx)
@@ -79,9 +89,24 @@ func eachPage[T any](ctx context.Context, pages pager[T], bucket *rate.Limiter, 
 	return nil
 }
 
-func wait(ctx context.Context, l *rate.Limiter) error {
-	if l == nil {
+// wait takes a token of bucket, waiting on the limits' clock.
+func (l Limits) wait(ctx context.Context, bucket *rate.Limiter) error {
+	if bucket == nil {
 		return nil
 	}
-	return l.Wait(ctx)
+	if l.Clock == nil {
+		return bucket.Wait(ctx)
+	}
+	now := l.Clock.Now()
+	r := bucket.ReserveN(now, 1)
+	if !r.OK() {
+		return fmt.Errorf("client bucket with burst %d cannot give a token", bucket.Burst())
+	}
+	if d := r.DelayFrom(now); d > 0 {
+		if err := l.Clock.Sleep(ctx, d); err != nil {
+			r.CancelAt(l.Clock.Now())
+			return err
+		}
+	}
+	return nil
 }

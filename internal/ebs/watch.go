@@ -60,7 +60,7 @@ func (a *applier) states(ctx context.Context, ids []string) (map[string]string, 
 		Filters:    []types.Filter{{Name: aws.String("snapshot-id"), Values: ids}},
 		MaxResults: aws.Int32(snapshotPage),
 	})
-	err := eachPage(ctx, pages, a.w.Limits.Describe, "describe snapshots", func(page *ec2.DescribeSnapshotsOutput) {
+	err := eachPage(ctx, pages, a.w.Limits, "describe snapshots", func(page *ec2.DescribeSnapshotsOutput) {
 		for _, s := range page.Snapshots {
 			out[aws.ToString(s.SnapshotId)] = string(s.State)
 		}

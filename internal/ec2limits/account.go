@@ -13,7 +13,7 @@ type Account struct {
 	// Factor scales the refill rates; 0 turns the buckets off and the
 	// calls are only counted.
 	Factor float64
-	now    func() time.Time
+	now    func(region string) time.Time
 
 	mu        sync.Mutex
 	buckets   map[string]*bucket
@@ -22,8 +22,8 @@ type Account struct {
 }
 
 // NewAccount makes an account whose buckets refill at factor times AWS's
-// rates on the clock now.
-func NewAccount(factor float64, now func() time.Time) *Account {
+// rates, each region's on the clock now gives for it.
+func NewAccount(factor float64, now func(region string) time.Time) *Account {
 	return &Account{Factor: factor, now: now, buckets: map[string]*bucket{}, calls: map[string]int64{}, throttled: map[string]int64{}}
 }
 
@@ -45,6 +45,7 @@ func (a *Account) Count(region, action string) {
 // RequestLimitExceeded, and is counted.
 func (a *Account) Take(region, action string) bool {
 	key := region + "/" + action
+	now := a.now(region) // before the lock: a clock may be slow to read
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.Factor <= 0 {
@@ -53,10 +54,10 @@ func (a *Account) Take(region, action string) bool {
 	b, ok := a.buckets[key]
 	if !ok {
 		burst, refill := Bucket(action)
-		b = &bucket{tokens: float64(burst), burst: float64(burst), refill: refill * a.Factor, at: a.now()}
+		b = &bucket{tokens: float64(burst), burst: float64(burst), refill: refill * a.Factor, at: now}
 		a.buckets[key] = b
 	}
-	if b.take(a.now()) {
+	if b.take(now) {
 		return true
 	}
 	a.throttled[key]++

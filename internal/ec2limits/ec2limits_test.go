@@ -26,7 +26,7 @@ func TestBuckets(t *testing.T) {
 // throttled answer is counted.
 func TestAccount(t *testing.T) {
 	now := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
-	a := NewAccount(2, func() time.Time { return now })
+	a := NewAccount(2, func(string) time.Time { return now })
 	allowed := 0
 	for range 120 {
 		if a.Allow("eu-west-1", "CreateSnapshot") {
@@ -58,7 +58,7 @@ func TestAccount(t *testing.T) {
 	if got := a.Throttled(); got != 30 {
 		t.Errorf("throttled %d, want 30", got)
 	}
-	off := NewAccount(0, func() time.Time { return now })
+	off := NewAccount(0, func(string) time.Time { return now })
 	for range 500 {
 		if !off.Allow("eu-west-1", "CreateSnapshot") {
 			t.Fatal("factor 0 turns the buckets off")

@@ -6,8 +6,10 @@ import (
 	"time"
 )
 
-// Clock is simulated time that runs Scale times faster than real time,
-// from Base at the moment it was made. Sleeps take 1/Scale of the real time.
+// Clock is the simulator's time, of one of three kinds: scaled (NewClock:
+// Scale times real time, sleeps take 1/Scale of the real time), virtual
+// (NewVirtualClock: moves only when slept on) or event (Fork: real time
+// plus jumps over the waits, events.go).
 type Clock struct {
 	mu    sync.Mutex
 	base  time.Time
@@ -16,7 +18,10 @@ type Clock struct {
 	// virtual clocks never wait: Sleep moves them on. Exact for a program
 	// that makes one call at a time (the naive baseline).
 	virtual bool
-	offset  time.Duration
+	// offset is what a virtual clock was slept on, or what an event clock
+	// jumped.
+	offset time.Duration
+	ev     *events
 }
 
 // NewVirtualClock starts a clock at base that moves only when slept on.
@@ -39,10 +44,25 @@ func (c *Clock) Scale() float64 { return c.scale }
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.ev != nil {
+		c.ev.active = time.Now() // a reader is running: no jump now
+	}
+	return c.nowLocked()
+}
+
+// Peek reads the clock without counting as activity: an event clock may
+// jump while only watchers read it.
+func (c *Clock) Peek() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nowLocked()
+}
+
+func (c *Clock) nowLocked() time.Time {
 	if c.virtual {
 		return c.base.Add(c.offset)
 	}
-	return c.base.Add(time.Duration(float64(time.Since(c.real)) * c.scale))
+	return c.base.Add(time.Duration(float64(time.Since(c.real))*c.scale) + c.offset)
 }
 
 // Real converts a simulated duration into real time.
@@ -55,6 +75,9 @@ func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
 		c.offset += d
 		c.mu.Unlock()
 		return ctx.Err()
+	}
+	if c.ev != nil {
+		return c.sleepEvent(ctx, d)
 	}
 	t := time.NewTimer(c.Real(d))
 	defer t.Stop()

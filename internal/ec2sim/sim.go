@@ -39,8 +39,12 @@ var Regions = []string{
 type Sim struct {
 	Clock *Clock
 	// Enabled are the regions DescribeRegions lists besides those with a
-	// fleet (New: Regions).
+	// fleet (none by default: a region is enabled once it has a fleet).
 	Enabled []string
+	// RegionClocks gives every region its own event clock, forked from
+	// Clock when the region is first used (set it before seeding): a
+	// region's time then jumps over its EC2 waits whatever the others do.
+	RegionClocks bool
 	// Latency is added to every call, on the simulated clock.
 	Latency time.Duration
 	// PendingFor is how long a new snapshot stays pending.
@@ -77,6 +81,7 @@ type Sim struct {
 }
 
 type fleet struct {
+	clock     *Clock // nil: the Sim's
 	instances map[string]*instance
 	volumes   map[string]*volume
 	snapshots map[string]*snapshot
@@ -166,8 +171,8 @@ type snapshot struct {
 
 // New makes an empty simulated account on a real-time clock.
 func New() *Sim {
-	s := &Sim{Clock: NewClock(time.Now(), 1), Enabled: slices.Clone(Regions), regions: map[string]*fleet{}}
-	s.Requests = ec2limits.NewAccount(0, func() time.Time { return s.Clock.Now() })
+	s := &Sim{Clock: NewClock(time.Now(), 1), regions: map[string]*fleet{}}
+	s.Requests = ec2limits.NewAccount(0, func(region string) time.Time { return s.ClockOf(region).Now() })
 	return s
 }
 
@@ -176,6 +181,9 @@ func (s *Sim) fleet(region string) *fleet {
 	if !ok {
 		f = &fleet{instances: map[string]*instance{}, volumes: map[string]*volume{}, snapshots: map[string]*snapshot{},
 			snapsByVolume: map[string]map[string]bool{}, volsByInstance: map[string]map[string]bool{}}
+		if s.RegionClocks {
+			f.clock = s.Clock.Fork()
+		}
 		s.regions[region] = f
 	}
 	return f
@@ -255,8 +263,9 @@ func (s *Sim) Snapshots(region string) []SnapshotInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []SnapshotInfo
-	for _, sn := range s.fleet(region).snapshots {
-		out = append(out, SnapshotInfo{ID: sn.id, Volume: sn.volume, State: s.stateOf(sn), Description: sn.description, Start: sn.start, Tags: copyTags(sn.tags)})
+	f := s.fleet(region)
+	for _, sn := range f.snapshots {
+		out = append(out, SnapshotInfo{ID: sn.id, Volume: sn.volume, State: s.stateOf(f, sn), Description: sn.description, Start: sn.start, Tags: copyTags(sn.tags)})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].Start.Equal(out[j].Start) {
@@ -267,13 +276,27 @@ func (s *Sim) Snapshots(region string) []SnapshotInfo {
 	return out
 }
 
+// ClockOf is the clock of a region's EC2.
+func (s *Sim) ClockOf(region string) *Clock {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clockOf(s.fleet(region))
+}
+
+func (s *Sim) clockOf(f *fleet) *Clock {
+	if f.clock != nil {
+		return f.clock
+	}
+	return s.Clock
+}
+
 // stateOf is a seeded snapshot's fixed state, or for one the tool
 // created, pending for PendingFor and then completed.
-func (s *Sim) stateOf(sn *snapshot) string {
+func (s *Sim) stateOf(f *fleet, sn *snapshot) string {
 	if sn.state != "" {
 		return sn.state
 	}
-	if s.Clock.Now().Before(sn.start.Add(s.PendingFor)) {
+	if s.clockOf(f).Now().Before(sn.start.Add(s.PendingFor)) {
 		return "pending"
 	}
 	if sn.fails {
@@ -332,7 +355,7 @@ func call[T any](c *Client, ctx context.Context, action string, in any, fn func(
 			return out, err
 		}
 		c.sim.Retries.Add(1)
-		if serr := c.sim.Clock.Sleep(ctx, delay); serr != nil {
+		if serr := c.sim.ClockOf(c.region).Sleep(ctx, delay); serr != nil {
 			return out, err
 		}
 	}
@@ -342,7 +365,7 @@ func call[T any](c *Client, ctx context.Context, action string, in any, fn func(
 func (c *Client) enter(ctx context.Context, action string, in any) error {
 	c.sim.Requests.Count(c.region, action)
 	if c.sim.Latency > 0 {
-		if err := c.sim.Clock.Sleep(ctx, c.sim.Latency); err != nil {
+		if err := c.sim.ClockOf(c.region).Sleep(ctx, c.sim.Latency); err != nil {
 			return err
 		}
 	}
@@ -565,7 +588,7 @@ func (c *Client) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshot
 		defer c.sim.mu.Unlock()
 		f := c.sim.fleet(c.region)
 		var ids []string
-		now := c.sim.Clock.Now()
+		now := c.sim.clockOf(f).Now()
 		for _, id := range in.SnapshotIds {
 			if sn, ok := f.snapshots[id]; !ok || now.Before(sn.visibleAt) {
 				return nil, apiError("InvalidSnapshot.NotFound", fmt.Sprintf("The snapshot '%s' does not exist.", id))
@@ -586,7 +609,7 @@ func (c *Client) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshot
 				case "snapshot-id":
 					return []string{sn.id}
 				case "status":
-					return []string{c.sim.stateOf(sn)}
+					return []string{c.sim.stateOf(f, sn)}
 				}
 				return nil
 			}) {
@@ -602,7 +625,7 @@ func (c *Client) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshot
 			sn := f.snapshots[id]
 			out.Snapshots = append(out.Snapshots, types.Snapshot{
 				SnapshotId: aws.String(id), VolumeId: aws.String(sn.volume), StartTime: aws.Time(sn.start),
-				State: types.SnapshotState(c.sim.stateOf(sn)), Description: aws.String(sn.description), Tags: ec2Tags(sn.tags),
+				State: types.SnapshotState(c.sim.stateOf(f, sn)), Description: aws.String(sn.description), Tags: ec2Tags(sn.tags),
 			})
 		}
 		return out, nil
@@ -625,13 +648,13 @@ func (c *Client) CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput
 		if !ok {
 			return nil, apiError("InvalidVolume.NotFound", fmt.Sprintf("The volume '%s' does not exist.", aws.ToString(in.VolumeId)))
 		}
-		now := c.sim.Clock.Now()
+		now := c.sim.clockOf(f).Now()
 		if !v.lastCreate.IsZero() && now.Sub(v.lastCreate) < PerVolumeCreateInterval {
 			return nil, apiError("SnapshotCreationPerVolumeRateExceeded", "The maximum per volume CreateSnapshot request rate has been exceeded.")
 		}
 		pending := 0
 		for id := range f.snapsByVolume[v.id] {
-			if c.sim.stateOf(f.snapshots[id]) == "pending" {
+			if c.sim.stateOf(f, f.snapshots[id]) == "pending" {
 				pending++
 			}
 		}
@@ -649,7 +672,7 @@ func (c *Client) CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput
 		fails := c.sim.FailNew != nil && c.sim.FailNew(c.region, v.id)
 		f.addSnapshot(&snapshot{id: id, volume: v.id, description: aws.ToString(in.Description), start: now, tags: tags, fails: fails, visibleAt: now.Add(c.sim.DescribeLag)})
 		return &ec2.CreateSnapshotOutput{SnapshotId: aws.String(id), VolumeId: aws.String(v.id), StartTime: aws.Time(now),
-			State: types.SnapshotState(c.sim.stateOf(f.snapshots[id])), Tags: ec2Tags(tags)}, nil
+			State: types.SnapshotState(c.sim.stateOf(f, f.snapshots[id])), Tags: ec2Tags(tags)}, nil
 	}, optFns...)
 }
 

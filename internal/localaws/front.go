@@ -15,12 +15,16 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/snapper/snapper/internal/ec2sim"
 )
 
 // Function is one Lambda served in-process.
 type Function struct {
 	Handler lambda.Handler
 	Timeout time.Duration
+	// Clock, when set, gives the clock an invocation's timeout runs on,
+	// from its payload (nil: real time).
+	Clock func(payload []byte) *ec2sim.Clock
 }
 
 // Front is the one local AWS endpoint: Lambda Invoke runs a Function,
@@ -29,6 +33,9 @@ type Front struct {
 	Functions map[string]Function
 	proxy     *httputil.ReverseProxy
 	requests  atomic.Int64
+	// Timeline records every invocation, S3 counts S3's requests.
+	Timeline Timeline
+	S3       S3Requests
 	// Intercept, when set, may answer a request itself (fault injection,
 	// EC2 token buckets) before it reaches moto; it returns true if it did.
 	Intercept func(w http.ResponseWriter, r *http.Request, body []byte) bool
@@ -53,6 +60,7 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.invoke(w, r)
 		return
 	}
+	f.S3.count(r)
 	if f.Intercept != nil {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -102,8 +110,21 @@ func (f *Front) invoke(w http.ResponseWriter, r *http.Request) {
 	if timeout <= 0 {
 		timeout = 15 * time.Minute
 	}
+	var clock *ec2sim.Clock
+	if fn.Clock != nil {
+		clock = fn.Clock(payload)
+	}
+	now := time.Now
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	if clock != nil {
+		now = clock.Now
+		ctx, cancel = withClockDeadline(context.Background(), clock, timeout)
+	}
 	defer cancel()
+	start, realStart := now(), time.Now()
+	defer func() {
+		f.Timeline.add(Invocation{Function: name, Region: regionOfPayload(payload), Start: start, End: now(), Real: time.Since(realStart), RealEnd: time.Now()})
+	}()
 	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{
 		AwsRequestID:       reqID,
 		InvokedFunctionArn: "arn:aws:lambda:local:123456789012:function:" + name,

@@ -33,7 +33,7 @@ type EC2Limiter struct{ *ec2limits.Account }
 
 // NewEC2Limiter emulates AWS's buckets with refill rates times factor.
 func NewEC2Limiter(factor float64) *EC2Limiter {
-	return &EC2Limiter{ec2limits.NewAccount(factor, time.Now)}
+	return &EC2Limiter{ec2limits.NewAccount(factor, func(string) time.Time { return time.Now() })}
 }
 
 var credentialRegion = regexp.MustCompile(`Credential=[^/]+/[0-9]{8}/([a-z0-9-]+)/([a-z0-9-]+)/`)

@@ -22,6 +22,8 @@ type Result struct {
 	Cause   string
 	Events  []types.HistoryEvent
 	Elapsed time.Duration
+	// Stopped is when the execution ended, as Step Functions tells it.
+	Stopped time.Time
 }
 
 // Execute starts one execution and streams its states to progress as they
@@ -63,7 +65,7 @@ func Execute(ctx context.Context, client *sfn.Client, stateMachineArn, name, inp
 				stream.event(ev)
 			}
 			r := Result{Status: string(desc.Status), Output: aws.ToString(desc.Output), Error: aws.ToString(desc.Error),
-				Cause: aws.ToString(desc.Cause), Events: hist, Elapsed: time.Since(start)}
+				Cause: aws.ToString(desc.Cause), Events: hist, Elapsed: time.Since(start), Stopped: aws.ToTime(desc.StopDate)}
 			if r.Status != string(types.ExecutionStatusSucceeded) {
 				r.Output = failedOutput(r)
 			}

@@ -1,6 +1,7 @@
 package localaws
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -74,9 +75,11 @@ type Env struct {
 	Moto            *Moto
 	Front           *Front
 	// EC2 counts EC2 calls per region and action and enforces --ec2-limits.
-	EC2    *EC2Limiter
-	faults atomic.Pointer[[]*Fault]
-	server *http.Server
+	EC2 *EC2Limiter
+	// MemoryMB is each function's memory size in the template.
+	MemoryMB map[string]int
+	faults   atomic.Pointer[[]*Fault]
+	server   *http.Server
 }
 
 // Config returns an aws.Config pointed at the local endpoint.
@@ -138,7 +141,8 @@ func Up(ctx context.Context, opts Options) (_ *Env, err error) {
 		}
 	}()
 	deps, scale := env.deps(opts)
-	functions, err := env.functions(tmpl, deps, scale, opts.FunctionTimeouts)
+	env.MemoryMB = tmpl.FunctionMemoryMB
+	functions, err := env.functions(tmpl, deps, scale, opts.EC2Sim, opts.FunctionTimeouts)
 	if err != nil {
 		return nil, err
 	}
@@ -175,8 +179,16 @@ func (e *Env) deps(opts Options) (deps steps.Deps, scale float64) {
 		deps.Regions = sim.Region(deps.Region)
 		deps.Now = sim.Clock.Now
 		deps.Sleep = sim.Clock.Sleep
-		deps.TimeScale = scale
 		deps.Limits = func() ebs.Limits { return ebs.Limits{} }
+		if sim.RegionClocks {
+			deps.Clock = func(region string) ebs.Clock { return sim.ClockOf(region) }
+			deps.Deadline = ClockDeadline
+			if opts.EC2Limits > 0 {
+				deps.Limits = func() ebs.Limits { return ebs.AWSLimits(opts.EC2Limits) }
+			}
+			return deps, scale
+		}
+		deps.TimeScale = scale
 		if opts.EC2Limits > 0 {
 			// Client-side buckets run on real time: scale their rates.
 			deps.Limits = func() ebs.Limits { return ebs.AWSLimits(opts.EC2Limits * scale) }
@@ -187,7 +199,7 @@ func (e *Env) deps(opts Options) (deps steps.Deps, scale float64) {
 
 // functions serves every function of the template in-process, with its
 // timeout (scaled to the simulated clock) and the function fault rules.
-func (e *Env) functions(tmpl asl.Template, deps steps.Deps, scale float64, timeouts map[string]time.Duration) (map[string]Function, error) {
+func (e *Env) functions(tmpl asl.Template, deps steps.Deps, scale float64, sim *ec2sim.Sim, timeouts map[string]time.Duration) (map[string]Function, error) {
 	functions := map[string]Function{}
 	handlers := map[string]any{
 		"PlanFunction": deps.Plan, "DiscoverFunction": deps.Discover, "ApplyFunction": deps.Apply,
@@ -205,7 +217,17 @@ func (e *Env) functions(tmpl asl.Template, deps steps.Deps, scale float64, timeo
 		if t, ok := timeouts[id]; ok {
 			timeout = t
 		}
-		functions[id] = Function{Handler: WrapFunction(e.Faults, id, lambda.NewHandler(h)), Timeout: timeout}
+		fn := Function{Handler: WrapFunction(e.Faults, id, lambda.NewHandler(h)), Timeout: timeout}
+		if sim != nil && sim.RegionClocks {
+			fn.Timeout = cmp.Or(timeouts[id], tmpl.FunctionTimeouts[id])
+			fn.Clock = func(payload []byte) *ec2sim.Clock {
+				if r := regionOfPayload(payload); r != "" {
+					return sim.ClockOf(r)
+				}
+				return nil
+			}
+		}
+		functions[id] = fn
 	}
 	return functions, nil
 }

@@ -56,6 +56,12 @@ func Cut(r Report, n int) Report {
 	out := r
 	out.Regions = make([]Region, len(r.Regions))
 	for i, reg := range r.Regions {
+		// A count below its list's length would let the cut drop entries
+		// silently (SPEC 6): the list says how many there are at least.
+		reg.Counts.Problems = max(reg.Counts.Problems, len(reg.Problems))
+		reg.SkippedInUse = max(reg.SkippedInUse, len(reg.InUse))
+		reg.Counts.Errors = max(reg.Counts.Errors, len(reg.Errors))
+		reg.Counts.NotMade = max(reg.Counts.NotMade, len(reg.NotMadeList))
 		reg.Problems = cutList(reg.Problems, n)
 		reg.InUse = cutList(reg.InUse, n)
 		reg.Errors = cutList(reg.Errors, n)

@@ -33,3 +33,14 @@ func TestOutputStaysSmallWithManyRegions(t *testing.T) {
 	assert.Equal(t, 2000, out.Regions[0].Counts.Problems, "counts are not cut, only lists")
 	assert.NotEmpty(t, out.Regions[0].Problems)
 }
+
+// A list longer than its count is never cut silently: the e-mail says
+// how many more there are.
+func TestCutNeverDropsSilently(t *testing.T) {
+	reg := Region{Region: "eu-west-1"}
+	for i := range 1200 {
+		reg.Errors = append(reg.Errors, fmt.Sprintf("delete snap-%d: busy", i))
+	}
+	text := Text(Build(Report{}, []Region{reg}), MaxMessageBytes)
+	assert.Contains(t, text, "... and 200 more")
+}

@@ -19,7 +19,7 @@ const (
 
 // runKey names a record of one execution; region is empty for run-wide ones.
 func runKey(execution, region, name string) string {
-	return RunsPrefix + path.Join(execution, region, name)
+	return RunsPrefix + path.Join(segment(execution), region, name)
 }
 
 // PlanKey is a region's plan, which Discover writes and every Apply reads.

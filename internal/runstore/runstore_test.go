@@ -141,3 +141,10 @@ func TestKeyLayout(t *testing.T) {
 	assert.True(t, strings.HasPrefix(runstore.PartKey(exec, region, 12, "a"), runstore.PartsPrefix(exec, region)))
 	assert.Less(t, runstore.PartKey(exec, region, 9, "z"), runstore.PartKey(exec, region, 10, "a"), "round order is key order")
 }
+
+// An execution named ".." (Step Functions allows it) stays one folder
+// under runs/.
+func TestExecutionNameIsOneSegment(t *testing.T) {
+	assert.Equal(t, "runs/%2E%2E/eu-west-1/plan.json", runstore.PlanKey("..", "eu-west-1"))
+	assert.Equal(t, "runs/%2E%2E/report.json", runstore.ReportKey(".."))
+}

@@ -26,7 +26,7 @@ func (d Deps) Discover(ctx context.Context, t RegionTask) (RegionTask, error) {
 		t.StoodDown, t.Done = holder, true
 		return t, nil
 	}
-	plan, err := ebs.Discover(ctx, d.EC2(t.Region), d.limits(), t.Region, t.Run.params())
+	plan, err := ebs.Discover(ctx, d.EC2(t.Region), d.limits(t.Region), t.Region, t.Run.params())
 	if err != nil {
 		return t, failure("discover", err)
 	}

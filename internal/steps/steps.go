@@ -137,8 +137,13 @@ type Deps struct {
 	// clock in scaled runs); the run time never comes from it.
 	Now func() time.Time
 	// Sleep waits on the Now clock (nil: real time).
-	Sleep  func(ctx context.Context, d time.Duration) error
-	Logger *slog.Logger
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Clock, when set, is a region's own clock, which its work and its
+	// invocations' deadlines run on (the simulator's event clocks), and
+	// Deadline the invocation's deadline on it.
+	Clock    func(region string) ebs.Clock
+	Deadline func(ctx context.Context) (time.Time, bool)
+	Logger   *slog.Logger
 	// Metrics receives the report's CloudWatch Embedded Metric Format
 	// documents (the Lambda's stdout); nil writes none.
 	Metrics          io.Writer
@@ -152,11 +157,16 @@ func (d Deps) now() time.Time {
 	return time.Now()
 }
 
-func (d Deps) limits() ebs.Limits {
-	if d.Limits == nil {
-		return ebs.AWSLimits(1)
+// limits are fresh client-side buckets for a region's work, on its clock.
+func (d Deps) limits(region string) ebs.Limits {
+	l := ebs.AWSLimits(1)
+	if d.Limits != nil {
+		l = d.Limits()
 	}
-	return d.Limits()
+	if d.Clock != nil {
+		l.Clock = d.Clock(region)
+	}
+	return l
 }
 
 // log is the step's logger: every line carries execution, region and step,
@@ -182,24 +192,39 @@ func (s stepLog) Warn(msg string, args ...any) { s.l.WarnContext(s.ctx, msg, arg
 // stopAt is when a handler stops taking new work, and the drain time
 // after it: a margin before the invocation's deadline, so that the work in
 // flight finishes and is recorded and a cursor is returned. Times are on
-// the Now clock.
-func (d Deps) stopAt(ctx context.Context) (time.Time, time.Duration) {
-	dl, ok := ctx.Deadline()
-	if !ok {
-		return time.Time{}, 0
-	}
-	remaining := time.Until(dl)
-	if d.TimeScale > 0 {
-		remaining = time.Duration(float64(remaining) * d.TimeScale)
+// the clock now reads.
+func (d Deps) stopAt(ctx context.Context, now func() time.Time) (time.Time, time.Duration) {
+	var remaining time.Duration
+	if d.Deadline != nil {
+		dl, ok := d.Deadline(ctx)
+		if !ok {
+			return time.Time{}, 0
+		}
+		remaining = dl.Sub(now())
+	} else {
+		dl, ok := ctx.Deadline()
+		if !ok {
+			return time.Time{}, 0
+		}
+		remaining = time.Until(dl)
+		if d.TimeScale > 0 {
+			remaining = time.Duration(float64(remaining) * d.TimeScale)
+		}
 	}
 	// Two minutes of a 15-minute Lambda, a fifth of less.
 	margin := min(2*time.Minute, remaining/5)
-	return d.now().Add(remaining - margin), margin
+	return now().Add(remaining - margin), margin
 }
 
 func (d Deps) worker(ctx context.Context, regionName string) (ebs.Worker, time.Time) {
-	stopAt, drain := d.stopAt(ctx)
-	return ebs.Worker{EC2: d.EC2(regionName), Limits: d.limits(), Concurrency: max(d.Concurrency, 1), Now: d.Now, Sleep: d.Sleep, Drain: drain}, stopAt
+	w := ebs.Worker{EC2: d.EC2(regionName), Limits: d.limits(regionName), Concurrency: max(d.Concurrency, 1), Now: d.Now, Sleep: d.Sleep}
+	if d.Clock != nil {
+		c := d.Clock(regionName)
+		w.Now, w.Sleep = c.Now, c.Sleep
+	}
+	stopAt, drain := d.stopAt(ctx, w.NowFunc())
+	w.Drain = drain
+	return w, stopAt
 }
 
 // failure returns the error the state machine routes.

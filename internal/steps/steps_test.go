@@ -38,6 +38,7 @@ type world struct {
 func newDeps(t *testing.T) (steps.Deps, world) {
 	t.Helper()
 	w := world{sim: ec2sim.New(), bucket: &testkit.S3{}, sns: testkit.NewTopics(topicArn)}
+	w.sim.Enabled = ec2sim.Regions
 	deps := steps.Deps{
 		EC2:     func(region string) ebs.EC2 { return w.sim.Region(region) },
 		Regions: w.sim.Region("us-east-1"),

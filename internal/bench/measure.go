@@ -1,0 +1,128 @@
+package bench
+
+import (
+	"fmt"
+	"runtime/metrics"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/snapper/snapper/internal/ec2limits"
+	"github.com/snapper/snapper/internal/localaws"
+)
+
+// wall sets the run's wall time: on the region event clocks when the
+// simulator has them, else real time times the clock's scale.
+func (b *benchRun) wall(out localaws.Result, env *localaws.Env) {
+	res := &b.res
+	switch {
+	case b.sim != nil && b.sim.RegionClocks:
+		res.Clock = "event clock per region: EC2's waits jumped over, the rest in real time"
+		end := out.Stopped
+		if end.IsZero() {
+			end = time.Now()
+		}
+		wall, phases := eventWall(env.Front.Timeline.Invocations(), b.startClock, end)
+		res.WallSeconds, res.Phases = wall, &phases
+		for _, r := range b.regions {
+			res.Jumps += b.sim.ClockOf(r).Jumps()
+		}
+	case b.sim != nil:
+		res.Clock = fmt.Sprintf("one clock x%g: real time times the scale", b.scale)
+		res.WallSeconds = res.RealSeconds * b.scale
+	default:
+		res.Clock = "real time"
+		res.WallSeconds = res.RealSeconds
+	}
+}
+
+// bound is the least time EC2's buckets allow for the calls the run had
+// to make, in the slowest region: the busiest bucket's calls beyond its
+// burst over its refill, or, since a displaced snapshot is deleted only
+// once its new one is completed (SPEC 5), the simulator's pending time
+// plus the delete bucket's, whichever is longer.
+func (b *benchRun) bound(perRegion map[string]int64) (float64, string) {
+	factor := b.spec.Limits
+	if factor <= 0 {
+		return 0, "no buckets"
+	}
+	var pending time.Duration
+	if b.sim != nil {
+		pending = b.sim.PendingFor
+	}
+	worst := map[string]float64{}
+	for k, n := range perRegion {
+		region, action, _ := strings.Cut(k, "/")
+		burst, refill := ec2limits.Bucket(action)
+		s := float64(max(n-int64(burst), 0)) / (refill * factor)
+		if action == "DeleteSnapshot" {
+			s += pending.Seconds()
+		}
+		worst[region] = max(worst[region], s)
+	}
+	var slowest float64
+	for _, s := range worst {
+		slowest = max(slowest, s)
+	}
+	return slowest, fmt.Sprintf("slowest region: max(busiest bucket, %s pending + delete bucket), each (calls - burst) / refill", pending)
+}
+
+// cost prices the run from the timeline, the history and the S3 count.
+func (b *benchRun) cost(out localaws.Result, env *localaws.Env) Cost {
+	transitions := 0
+	for _, ev := range out.Events {
+		if strings.HasSuffix(string(ev.Type), "StateEntered") {
+			transitions++
+		}
+	}
+	scale := 1.0
+	if b.sim != nil && !b.sim.RegionClocks {
+		scale = b.scale
+	}
+	return costOf(env.Front.Timeline.Invocations(), env.MemoryMB, scale, transitions, countsOf(&env.Front.S3).minus(b.s3Base), b.res.Volumes)
+}
+
+// s3Counts is a reading of localaws.S3Requests.
+type s3Counts struct{ writes, reads, journal int64 }
+
+func countsOf(c *localaws.S3Requests) s3Counts {
+	return s3Counts{c.Writes.Load(), c.Reads.Load(), c.JournalWrites.Load()}
+}
+
+func (a s3Counts) minus(b s3Counts) s3Counts {
+	return s3Counts{a.writes - b.writes, a.reads - b.reads, a.journal - b.journal}
+}
+
+// heapPeak samples the Go heap during the execution: the handlers run in
+// this process, so with one region it is what one Apply needs.
+type heapPeak struct {
+	mu   sync.Mutex
+	peak uint64
+}
+
+func (h *heapPeak) watch() (stop func()) {
+	done := make(chan struct{})
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	go func() {
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(sample)
+			h.mu.Lock()
+			h.peak = max(h.peak, sample[0].Value.Uint64())
+			h.mu.Unlock()
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+func (h *heapPeak) mib() float64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return float64(h.peak) / (1 << 20)
+}
