@@ -83,12 +83,15 @@ type Result struct {
 	Waiting int `json:"displaced_waiting"`
 	// Clock says how wall was measured; Jumps counts the event clocks'
 	// jumps.
-	Clock            string  `json:"clock"`
-	Jumps            int64   `json:"clock_jumps,omitempty"`
-	Stuck            int64   `json:"clock_stuck,omitempty"`
-	Phases           *Phases `json:"phases,omitempty"`
-	Cost             Cost    `json:"cost"`
-	PeakHeapMiB      float64 `json:"peak_heap_mib"`
+	Clock       string  `json:"clock"`
+	Jumps       int64   `json:"clock_jumps,omitempty"`
+	Stuck       int64   `json:"clock_stuck,omitempty"`
+	Phases      *Phases `json:"phases,omitempty"`
+	Cost        Cost    `json:"cost"`
+	PeakHeapMiB float64 `json:"peak_heap_mib"`
+	// RunHeapMiB is what the execution added to the heap: the handlers'
+	// share, without the simulator's fleet.
+	RunHeapMiB       float64 `json:"run_heap_mib"`
 	BoundRule        string  `json:"bound_rule"`
 	NaiveWallSeconds float64 `json:"naive_wall_seconds,omitempty"`
 	NaiveVolumes     int     `json:"naive_volumes_done,omitempty"`
@@ -230,7 +233,7 @@ func (b *benchRun) record(out localaws.Result, env *localaws.Env) {
 	}
 	res.LargestPayload, res.HistoryEvents = payloads(out.Events)
 	res.PeakMemoryMiB = peakMemoryMiB()
-	res.PeakHeapMiB = b.peakHeap.mib()
+	res.PeakHeapMiB, res.RunHeapMiB = b.peakHeap.mib()
 	res.Cost = b.cost(out, env)
 	if out.Status == "SUCCEEDED" {
 		var rep report.Report
@@ -520,7 +523,7 @@ func Table(w io.Writer, results []Result) {
 		{"largest state payload (bytes)", func(r Result) string { return fmt.Sprint(r.LargestPayload) }},
 		{"history events", func(r Result) string { return fmt.Sprint(r.HistoryEvents) }},
 		{"peak memory (MiB)", func(r Result) string { return fmt.Sprintf("%.0f", r.PeakMemoryMiB) }},
-		{"peak Go heap (MiB)", func(r Result) string { return fmt.Sprintf("%.0f", r.PeakHeapMiB) }},
+		{"peak Go heap / added by the run (MiB)", func(r Result) string { return fmt.Sprintf("%.0f / %.0f", r.PeakHeapMiB, r.RunHeapMiB) }},
 		{"Lambda GB-s / invocations", func(r Result) string { return fmt.Sprintf("%.0f / %d", r.Cost.GBSeconds, r.Cost.Invocations) }},
 		{"state transitions", func(r Result) string { return fmt.Sprint(r.Cost.Transitions) }},
 		{"S3 writes / reads", func(r Result) string { return fmt.Sprintf("%d / %d", r.Cost.S3Writes, r.Cost.S3Reads) }},

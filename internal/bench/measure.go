@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/metrics"
 	"strings"
 	"sync"
@@ -96,13 +97,16 @@ func (a s3Counts) minus(b s3Counts) s3Counts {
 // heapPeak samples the Go heap during the execution: the handlers run in
 // this process, so with one region it is what one Apply needs.
 type heapPeak struct {
-	mu   sync.Mutex
-	peak uint64
+	mu          sync.Mutex
+	start, peak uint64
 }
 
 func (h *heapPeak) watch() (stop func()) {
 	done := make(chan struct{})
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	runtime.GC()
+	metrics.Read(sample)
+	h.start = sample[0].Value.Uint64()
 	go func() {
 		tick := time.NewTicker(50 * time.Millisecond)
 		defer tick.Stop()
@@ -121,8 +125,10 @@ func (h *heapPeak) watch() (stop func()) {
 	return func() { close(done) }
 }
 
-func (h *heapPeak) mib() float64 {
+// mib is the peak, and what the run added to the heap the fleet's
+// simulator and local mode held before it.
+func (h *heapPeak) mib() (peak, added float64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return float64(h.peak) / (1 << 20)
+	return float64(h.peak) / (1 << 20), float64(h.peak-min(h.start, h.peak)) / (1 << 20)
 }

@@ -3,9 +3,11 @@ package ebs
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/snapper/snapper/internal/rules"
+	"golang.org/x/time/rate"
 )
 
 // applier is the state of one Apply invocation.
@@ -35,6 +37,9 @@ type applier struct {
 	handling  sync.WaitGroup
 	deletes   chan deletion
 	deleting  sync.WaitGroup
+	// queued counts the deletions handed to the delete workers and not
+	// done: while it is short, the watched snapshots are checked sooner.
+	queued atomic.Int64
 }
 
 type deletion struct {
@@ -125,11 +130,15 @@ type item struct {
 // look, is left when every volume was handled: one more invocation.
 func (a *applier) run(ctx context.Context) (next int, unfinished bool) {
 	plan := a.job.Plan
-	if a.job.From > 0 {
-		// A continuation: the previous invocation may have spent EC2's
-		// burst, so the local buckets start empty rather than full.
-		drain(a.w.Limits.Create)
-		drain(a.w.Limits.Delete)
+	switch {
+	case a.job.Buckets != nil:
+		a.w.Limits.Resume(a.job.Buckets)
+	case a.job.From > 0 && a.w.Limits.Create != nil:
+		// A continuation that does not know what the previous invocation
+		// left: it may have spent EC2's burst, so start empty, not full.
+		now := a.w.Limits.now()
+		drain(a.w.Limits.Create, now)
+		drain(a.w.Limits.Delete, now)
 	}
 	stopWorkers := a.startWorkers(ctx)
 	next, stopped := a.job.From, false
@@ -157,6 +166,19 @@ func (a *applier) run(ctx context.Context) (next int, unfinished bool) {
 	stopped = stopped || len(a.freed) > 0
 	a.mu.Unlock()
 	return next, next >= len(plan.Volumes) && stopped
+}
+
+// watchEvery is how long to wait between looks at the watched snapshots:
+// WatchEvery, or a third of it while fewer deletions are queued than the
+// delete bucket passes in that time, so that completions reach an idle
+// delete bucket soon (the first ones most of all).
+func (a *applier) watchEvery() time.Duration {
+	every := a.w.watchEvery()
+	sooner := every / 3
+	if l := a.w.Limits.Delete; l != nil && l.Limit() != rate.Inf && a.queued.Load() < int64(float64(l.Limit())*sooner.Seconds()) {
+		return sooner
+	}
+	return every
 }
 
 // startWorkers starts the volume and delete workers; the returned func
@@ -211,7 +233,7 @@ func (a *applier) handout(ctx context.Context, it item) bool {
 		}
 		if a.lastCheck.IsZero() {
 			a.lastCheck = now
-		} else if now.Sub(a.lastCheck) >= a.w.watchEvery() {
+		} else if now.Sub(a.lastCheck) >= a.watchEvery() {
 			_ = a.checkWatched(ctx) // postponed to the next check
 			a.lastCheck = now
 		}
@@ -321,9 +343,10 @@ func (a *applier) prune(ctx context.Context, i int, snaps []string, release func
 	var pending sync.WaitGroup
 	pending.Add(len(todo))
 	a.deleting.Add(len(todo))
+	a.queued.Add(int64(len(todo)))
 	go func() {
 		for _, id := range todo {
-			a.deletes <- deletion{i: i, vol: vol, snap: id, done: func() { pending.Done(); a.deleting.Done() }}
+			a.deletes <- deletion{i: i, vol: vol, snap: id, done: func() { pending.Done(); a.deleting.Done(); a.queued.Add(-1) }}
 		}
 	}()
 	go func() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/smithy-go"
 	"golang.org/x/time/rate"
 
+	"github.com/snapper/snapper/internal/awsconf"
 	"github.com/snapper/snapper/internal/errkind"
 	"github.com/snapper/snapper/internal/rules"
 )
@@ -95,6 +97,9 @@ type Job struct {
 	MaxDeletes int
 	// Journal is the pair's record of what this run made (nil: none).
 	Journal Journal
+	// Buckets are what the previous invocation's client buckets held when
+	// it ended (nil: none, or the first invocation).
+	Buckets *BucketState
 }
 
 // Created is what happened to one due volume.
@@ -137,6 +142,9 @@ type Outcomes struct {
 	Settled []Settled `json:"settled,omitempty"`
 	// DeleteCeiling is set when pruning stopped at the deletion ceiling.
 	DeleteCeiling bool `json:"delete_ceiling,omitempty"`
+	// Buckets are what the client buckets held at the end, for the next
+	// invocation (not part of the record).
+	Buckets *BucketState `json:"-"`
 	// Unfinished is set when every volume was handled but what completed
 	// snapshots displace is not all deleted yet: one more invocation.
 	Unfinished bool `json:"unfinished,omitempty"`
@@ -173,6 +181,7 @@ func (w Worker) Apply(ctx context.Context, job Job) (Outcomes, int, error) {
 	stopFlush := a.flushEverySecond(ctx)
 	next, unfinished := a.run(ctx)
 	a.out.Unfinished = unfinished
+	a.out.Buckets = w.Limits.State()
 	stopFlush()
 	if err := a.save(ctx); err != nil && ctx.Err() == nil {
 		return a.out, next, err
@@ -204,9 +213,9 @@ func (w Worker) stop(ctx context.Context, now, stopAt time.Time) bool {
 	return ctx.Err() != nil || (!stopAt.IsZero() && !now.Before(stopAt))
 }
 
-func drain(l *rate.Limiter) {
+func drain(l *rate.Limiter, now time.Time) {
 	if l != nil {
-		l.ReserveN(time.Now(), l.Burst())
+		l.ReserveN(now, l.Burst())
 	}
 }
 
@@ -214,11 +223,18 @@ func drain(l *rate.Limiter) {
 // reported; one already gone counts as deleted, so a retried step is
 // harmless.
 func (w Worker) deleteOne(ctx context.Context, d *Deleted) {
-	if err := w.Limits.wait(ctx, w.Limits.Delete); err != nil {
+	// Throttling is retried by paced, through the delete bucket; the SDK
+	// retries server failures (a repeated delete is harmless).
+	retryer := awsconf.RetryOnly(slices.Concat(errkind.Internal, errkind.Unavailable)...)
+	err := w.paced(ctx, w.Limits.Delete, func() error {
+		_, err := w.EC2.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(d.SnapshotID)}, func(o *ec2.Options) { o.Retryer = retryer })
+		return err
+	})
+	var waited notCalled
+	if errors.As(err, &waited) {
 		d.Postponed = true
 		return
 	}
-	_, err := w.EC2.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(d.SnapshotID)})
 	switch code := errkind.Code(err); {
 	case err == nil, code == errkind.SnapshotNotFound:
 	case code == errkind.SnapshotInUse:

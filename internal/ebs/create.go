@@ -2,8 +2,8 @@ package ebs
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,15 +27,22 @@ const maxCreates = 3
 // lag, before another create.
 func (a *applier) createOne(ctx context.Context, mv rules.ManagedVolume) Created {
 	c := Created{VolumeID: mv.VolumeID}
-	retryer := awsconf.RetryOnly(slices.Concat(errkind.Throttle, errkind.PerVolume)...)
+	// Throttling is retried by paced, through the create bucket; the SDK
+	// retries the per-volume limits, and after an unknown answer nothing.
+	retryer := awsconf.RetryOnly(errkind.PerVolume...)
 	for attempt := 1; attempt <= maxCreates; attempt++ {
-		if err := a.w.Limits.wait(ctx, a.w.Limits.Create); err != nil {
-			c.Error = err.Error()
-			return c
-		}
-		out, err := a.w.EC2.CreateSnapshot(ctx, a.createInput(mv), func(o *ec2.Options) { o.Retryer = retryer })
+		var out *ec2.CreateSnapshotOutput
+		err := a.w.paced(ctx, a.w.Limits.Create, func() (err error) {
+			out, err = a.w.EC2.CreateSnapshot(ctx, a.createInput(mv), func(o *ec2.Options) { o.Retryer = retryer })
+			return err
+		})
 		if err == nil {
 			c.SnapshotID, c.Error = aws.ToString(out.SnapshotId), ""
+			return c
+		}
+		var waited notCalled
+		if errors.As(err, &waited) {
+			c.Error = waited.Error()
 			return c
 		}
 		c.Error = describe(err)
@@ -53,7 +60,7 @@ func (a *applier) createOne(ctx context.Context, mv rules.ManagedVolume) Created
 			c.Error = fmt.Sprintf("%s; looking it up by its run tag failed: %v", c.Error, lerr)
 			return c
 		}
-		retryer = awsconf.RetryOnly(errkind.Throttle...)
+		retryer = awsconf.RetryOnly()
 	}
 	c.Error += fmt.Sprintf(" (after %d attempts, each looked up by its run tag for %s)", maxCreates, a.w.lookupFor())
 	return c

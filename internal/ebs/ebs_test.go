@@ -7,11 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
 
 	"github.com/snapper/snapper/internal/ec2sim"
+	"github.com/snapper/snapper/internal/errkind"
 	"github.com/snapper/snapper/internal/testkit"
 )
 
@@ -305,4 +307,61 @@ func TestLimitsWaitOnTheirClock(t *testing.T) {
 	require.NoError(t, l.wait(context.Background(), l.Create))
 	assert.Equal(t, 200*time.Millisecond, clock.Now().Sub(runTime))
 	assert.Less(t, time.Since(realStart), 100*time.Millisecond)
+}
+
+// An invocation that ends with its buckets drained hands that on: the
+// next starts from it and refills, instead of spending a full burst on
+// calls EC2 would throttle.
+func TestBucketsCarryOverInvocations(t *testing.T) {
+	clock := ec2sim.NewVirtualClock(runTime)
+	first := AWSLimits(1)
+	first.Clock = clock
+	for first.Create.AllowN(runTime, 1) {
+	}
+	state := first.State()
+	require.NotNil(t, state)
+	assert.Less(t, state.Create, 1.0)
+	assert.InDelta(t, 100, state.Delete, 1e-9, "the delete bucket was not used")
+
+	next := AWSLimits(1)
+	next.Resume(state)
+	assert.InDelta(t, 4.9, next.Create.TokensAt(runTime.Add(time.Second)), 0.5, "refilling at 4.9/s from empty")
+	assert.InDelta(t, 100, next.Delete.TokensAt(runTime.Add(time.Second)), 1e-9)
+}
+
+// A throttled create is retried through the create bucket: each retry
+// takes a token, so retries never spend tokens promised to other calls.
+// Any other error is the answer.
+func TestThrottledCallsAreRetriedThroughTheBucket(t *testing.T) {
+	clock := ec2sim.NewVirtualClock(runTime)
+	w := Worker{Limits: Limits{Create: rate.NewLimiter(1, 1), Clock: clock}, Now: clock.Now, Sleep: clock.Sleep}
+	calls := 0
+	err := w.paced(context.Background(), w.Limits.Create, func() error {
+		if calls++; calls <= 3 {
+			return &smithy.GenericAPIError{Code: "RequestLimitExceeded"}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 4, calls)
+	assert.InDelta(t, 3, clock.Now().Sub(runTime).Seconds(), 0.01, "each retry took a token of the 1/s bucket")
+
+	calls = 0
+	err = w.paced(context.Background(), w.Limits.Create, func() error { calls++; return &smithy.GenericAPIError{Code: "IncorrectState"} })
+	assert.Equal(t, "IncorrectState", errkind.Code(err))
+	assert.Equal(t, 1, calls)
+}
+
+// Completed snapshots free their displaced ones for deletion: while
+// fewer deletions are queued than the delete bucket passes in a third of
+// WatchEvery, the watch looks three times as often, so the delete bucket
+// does not idle (the first completions most of all).
+func TestWatchLooksSoonerWhileDeletionsRunShort(t *testing.T) {
+	a := &applier{w: Worker{Limits: AWSLimits(1)}}
+	assert.Equal(t, 10*time.Second, a.watchEvery(), "nothing queued")
+	a.queued.Store(100)
+	assert.Equal(t, 30*time.Second, a.watchEvery(), "20 s of deletions queued")
+	a.w.Limits = Limits{}
+	a.queued.Store(0)
+	assert.Equal(t, 30*time.Second, a.watchEvery(), "no delete bucket: no rate to keep up")
 }

@@ -58,13 +58,59 @@ type Limits struct {
 // AWSLimits matches EC2's published per-account, per-region buckets
 // (ec2limits). factor scales the refill rates, as the local emulation's
 // --ec2-limits does. The refill runs 2% under EC2's so that clock skew
-// between us and EC2 rarely costs a throttled call and its backoff.
+// between us and EC2 rarely costs a throttled call; one that does is
+// retried through the bucket (paced), so it costs one backoff, not a
+// cascade.
 func AWSLimits(factor float64) Limits {
 	limiter := func(action string) *rate.Limiter {
 		burst, refill := ec2limits.Bucket(action)
 		return rate.NewLimiter(rate.Limit(refill*factor*0.98), burst)
 	}
 	return Limits{Describe: limiter("DescribeSnapshots"), Create: limiter("CreateSnapshot"), Delete: limiter("DeleteSnapshot")}
+}
+
+// BucketState is what the create and delete buckets held when an
+// invocation ended. The next invocation starts from it, not full: EC2's
+// own buckets are as drained as ours were, and a full client bucket would
+// spend its burst on throttled calls at every continuation.
+type BucketState struct {
+	At     time.Time `json:"at"`
+	Create float64   `json:"create"`
+	Delete float64   `json:"delete"`
+}
+
+// State reads the buckets now, on their clock (nil without buckets).
+func (l Limits) State() *BucketState {
+	if l.Create == nil || l.Delete == nil {
+		return nil
+	}
+	now := l.now()
+	return &BucketState{At: now, Create: l.Create.TokensAt(now), Delete: l.Delete.TokensAt(now)}
+}
+
+// now is the time the buckets refill on: their clock's, or real time
+// (a worker's clock may be the simulator's while its buckets are real).
+func (l Limits) now() time.Time {
+	if l.Clock == nil {
+		return time.Now()
+	}
+	return l.Clock.Now()
+}
+
+// Resume sets fresh buckets to what s held at s.At; they refill from
+// there.
+func (l Limits) Resume(s *BucketState) {
+	if s == nil || l.Create == nil || l.Delete == nil {
+		return
+	}
+	for _, b := range []struct {
+		bucket *rate.Limiter
+		tokens float64
+	}{{l.Create, s.Create}, {l.Delete, s.Delete}} {
+		if spent := b.bucket.Burst() - int(max(b.tokens, 0)); spent > 0 {
+			b.bucket.AllowN(s.At, spent)
+		}
+	}
 }
 
 // pager is an SDK paginator of EC2 describes.

@@ -20,11 +20,14 @@ type events struct {
 	active    time.Time
 	advancing bool
 	jumps     int64
+	// quiet is how long nothing may touch the clock before it jumps:
+	// more than a woken goroutine needs to reach its next read or wait.
+	quiet time.Duration
 }
 
-// quiet is how long nothing may touch the clock before it jumps: more
-// than a woken goroutine needs to reach its next read or wait.
-const quiet = 2 * time.Millisecond
+// defaultQuiet suits the simulator's goroutines, which touch the clock
+// every few microseconds of work.
+const defaultQuiet = 2 * time.Millisecond
 
 type sleeper struct {
 	at    time.Time
@@ -48,7 +51,7 @@ func (h *sleeperHeap) Pop() any {
 // Fork makes an event clock that reads the same as c now and then runs
 // as real time plus its own jumps.
 func (c *Clock) Fork() *Clock {
-	return &Clock{base: c.Now(), real: time.Now(), scale: 1, ev: &events{active: time.Now()}}
+	return &Clock{base: c.Now(), real: time.Now(), scale: 1, ev: &events{active: time.Now(), quiet: defaultQuiet}}
 }
 
 // Jumps reports how many times an event clock jumped.
@@ -117,13 +120,13 @@ func (c *Clock) step() (wait time.Duration, done bool) {
 	case !next.After(now):
 		c.wakeDue(now)
 		return 0, false
-	case idle >= quiet:
+	case idle >= ev.quiet:
 		c.offset += next.Sub(now)
 		ev.jumps++
 		c.wakeDue(next)
 		return 0, false
 	}
-	return min(quiet-idle, next.Sub(now)), false
+	return min(ev.quiet-idle, next.Sub(now)), false
 }
 
 // wakeDue wakes the sleepers due by now; waking counts as activity.

@@ -26,8 +26,9 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 	}
 	worker, stopAt := d.worker(ctx, t.Region)
 	journal := d.journal(ctx, t)
-	job := ebs.Job{Params: t.Run.params(), Plan: plan, From: t.Cursor, StopAt: stopAt, MaxDeletes: ceiling, Journal: journal}
+	job := ebs.Job{Params: t.Run.params(), Plan: plan, From: t.Cursor, StopAt: stopAt, MaxDeletes: ceiling, Journal: journal, Buckets: t.Buckets}
 	out, next, err := worker.Apply(ctx, job)
+	t.Buckets = out.Buckets
 	// What was done is recorded even when the invocation ends in an error
 	// (also past the deadline, which would lose it).
 	if len(out.Created)+len(out.Deleted)+len(out.Settled) > 0 || err == nil {

@@ -34,7 +34,7 @@ func (d Deps) Discover(ctx context.Context, t RegionTask) (RegionTask, error) {
 		return t, failure("discover", err)
 	}
 	t.Volumes = len(plan.Volumes)
-	t.Cursor, t.Round, t.Done, t.Deleted = 0, 0, false, 0
+	t.Cursor, t.Round, t.Done, t.Deleted, t.Buckets = 0, 0, false, 0, nil
 	log.Info("discovered", "instances_managed", plan.InstancesManaged, "volumes_managed", len(plan.Volumes))
 	return t, nil
 }

@@ -73,6 +73,8 @@ type RegionTask struct {
 	// Round counts the region's successful Apply invocations.
 	Round int  `json:"round"`
 	Done  bool `json:"done"`
+	// Buckets carry the client buckets from one invocation to the next.
+	Buckets *ebs.BucketState `json:"buckets,omitempty"`
 	// Deleted counts the region's deletions so far, for the ceiling.
 	Deleted int        `json:"deleted"`
 	Error   *TaskError `json:"error,omitempty"`
