@@ -23,7 +23,8 @@ func TestTheProjectDefinitionChecksOut(t *testing.T) {
 	assert.Equal(t, Substitution{Kind: "GetAtt", Resource: "PlanFunction", Attr: "Arn"}, tmpl.Substitutions["PlanFunctionArn"])
 	assert.Equal(t, 60*time.Second, tmpl.FunctionTimeouts["PlanFunction"])
 	assert.Equal(t, 900*time.Second, tmpl.FunctionTimeouts["ApplyFunction"], "from Globals")
-	assert.Equal(t, 512, tmpl.FunctionMemoryMB["ApplyFunction"], "from Globals")
+	assert.Equal(t, 256, tmpl.FunctionMemoryMB["ApplyFunction"], "from Globals")
+	assert.Equal(t, 128, tmpl.FunctionMemoryMB["PlanFunction"])
 }
 
 func TestCheckFindsBrokenDefinitions(t *testing.T) {
