@@ -115,10 +115,13 @@ func (f *Front) invoke(w http.ResponseWriter, r *http.Request) {
 		clock = fn.Clock(payload)
 	}
 	now := time.Now
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	var ctx context.Context
+	var cancel context.CancelFunc
 	if clock != nil {
 		now = clock.Now
 		ctx, cancel = withClockDeadline(context.Background(), clock, timeout)
+	} else {
+		ctx, cancel = context.WithTimeout(context.Background(), timeout)
 	}
 	defer cancel()
 	start, realStart := now(), time.Now()
