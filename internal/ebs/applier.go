@@ -3,11 +3,9 @@ package ebs
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/snapper/snapper/internal/rules"
-	"golang.org/x/time/rate"
 )
 
 // applier is the state of one Apply invocation.
@@ -37,9 +35,6 @@ type applier struct {
 	handling  sync.WaitGroup
 	deletes   chan deletion
 	deleting  sync.WaitGroup
-	// queued counts the deletions handed to the delete workers and not
-	// done: while it is short, the watched snapshots are checked sooner.
-	queued atomic.Int64
 }
 
 type deletion struct {
@@ -168,19 +163,6 @@ func (a *applier) run(ctx context.Context) (next int, unfinished bool) {
 	return next, next >= len(plan.Volumes) && stopped
 }
 
-// watchEvery is how long to wait between looks at the watched snapshots:
-// WatchEvery, or a third of it while fewer deletions are queued than the
-// delete bucket passes in that time, so that completions reach an idle
-// delete bucket soon (the first ones most of all).
-func (a *applier) watchEvery() time.Duration {
-	every := a.w.watchEvery()
-	sooner := every / 3
-	if l := a.w.Limits.Delete; l != nil && l.Limit() != rate.Inf && a.queued.Load() < int64(float64(l.Limit())*sooner.Seconds()) {
-		return sooner
-	}
-	return every
-}
-
 // startWorkers starts the volume and delete workers; the returned func
 // waits for every piece of work handed out and stops them.
 func (a *applier) startWorkers(ctx context.Context) (stop func()) {
@@ -233,7 +215,7 @@ func (a *applier) handout(ctx context.Context, it item) bool {
 		}
 		if a.lastCheck.IsZero() {
 			a.lastCheck = now
-		} else if now.Sub(a.lastCheck) >= a.watchEvery() {
+		} else if now.Sub(a.lastCheck) >= a.w.watchEvery() {
 			_ = a.checkWatched(ctx) // postponed to the next check
 			a.lastCheck = now
 		}
@@ -343,10 +325,9 @@ func (a *applier) prune(ctx context.Context, i int, snaps []string, release func
 	var pending sync.WaitGroup
 	pending.Add(len(todo))
 	a.deleting.Add(len(todo))
-	a.queued.Add(int64(len(todo)))
 	go func() {
 		for _, id := range todo {
-			a.deletes <- deletion{i: i, vol: vol, snap: id, done: func() { pending.Done(); a.deleting.Done(); a.queued.Add(-1) }}
+			a.deletes <- deletion{i: i, vol: vol, snap: id, done: func() { pending.Done(); a.deleting.Done() }}
 		}
 	}()
 	go func() {

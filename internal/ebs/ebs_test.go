@@ -2,6 +2,7 @@ package ebs
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -352,16 +353,19 @@ func TestThrottledCallsAreRetriedThroughTheBucket(t *testing.T) {
 	assert.Equal(t, 1, calls)
 }
 
-// Completed snapshots free their displaced ones for deletion: while
-// fewer deletions are queued than the delete bucket passes in a third of
-// WatchEvery, the watch looks three times as often, so the delete bucket
-// does not idle (the first completions most of all).
-func TestWatchLooksSoonerWhileDeletionsRunShort(t *testing.T) {
-	a := &applier{w: Worker{Limits: AWSLimits(1)}}
-	assert.Equal(t, 10*time.Second, a.watchEvery(), "nothing queued")
-	a.queued.Store(100)
-	assert.Equal(t, 30*time.Second, a.watchEvery(), "20 s of deletions queued")
-	a.w.Limits = Limits{}
-	a.queued.Store(0)
-	assert.Equal(t, 30*time.Second, a.watchEvery(), "no delete bucket: no rate to keep up")
+// A throttled call whose backoff the invocation's end cuts short is
+// answered by the call (it may have done the work through its own SDK
+// retries), not as "not called": a delete is then a warning, not a
+// postponement that skips the ceiling's count.
+func TestPacedAfterACallIsNeverNotCalled(t *testing.T) {
+	clock := ec2sim.NewVirtualClock(runTime)
+	w := Worker{Limits: Limits{Create: rate.NewLimiter(1, 1), Clock: clock}, Now: clock.Now, Sleep: clock.Sleep}
+	ctx, cancel := context.WithCancel(context.Background())
+	err := w.paced(ctx, w.Limits.Create, func() error {
+		cancel()
+		return &smithy.GenericAPIError{Code: "RequestLimitExceeded"}
+	})
+	assert.Equal(t, "RequestLimitExceeded", errkind.Code(err))
+	var waited notCalled
+	assert.False(t, errors.As(err, &waited))
 }

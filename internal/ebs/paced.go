@@ -12,7 +12,7 @@ import (
 )
 
 // notCalled is a wait for a bucket's token that ended (the invocation's
-// context did) before the call was made.
+// context did) before the first call was made.
 type notCalled struct{ error }
 
 func (e notCalled) Unwrap() error { return e.error }
@@ -25,14 +25,19 @@ func (e notCalled) Unwrap() error { return e.error }
 func (w Worker) paced(ctx context.Context, bucket *rate.Limiter, call func() error) error {
 	for attempt := 0; ; attempt++ {
 		if err := w.Limits.wait(ctx, bucket); err != nil {
+			if attempt > 0 {
+				return err // after a throttled call: not done, nor "not called"
+			}
 			return notCalled{err}
 		}
 		err := call()
 		if err == nil || !errkind.Is(err, errkind.Throttle...) || attempt+1 >= awsconf.MaxAttempts {
 			return err
 		}
-		if err := w.sleep(ctx, throttleBackoff(attempt)); err != nil {
-			return notCalled{err}
+		if w.sleep(ctx, throttleBackoff(attempt)) != nil {
+			// A call was made, and its SDK retries may have done the work
+			// before the throttle: its answer stands, not "not called".
+			return err
 		}
 	}
 }

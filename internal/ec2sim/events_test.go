@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -81,4 +83,21 @@ func TestEventClockForgetsACancelledSleeper(t *testing.T) {
 	assert.ErrorIs(t, c.Sleep(ctx, time.Hour), context.Canceled)
 	time.Sleep(5 * time.Millisecond)
 	assert.Less(t, c.Now().Sub(start), time.Second)
+}
+
+// Asking the deployment region which regions are enabled gives that
+// region a clock (its bucket is read on it), not a fleet: DescribeRegions
+// lists the seeded regions only.
+func TestRegionClocksEnableNoRegion(t *testing.T) {
+	sim := New()
+	sim.RegionClocks = true
+	sim.Requests.Factor = 1
+	sim.AddVolume("eu-west-1", "", nil)
+	_, err := sim.Region("us-east-1").DescribeRegions(context.Background(), &ec2.DescribeRegionsInput{})
+	require.NoError(t, err)
+	out, err := sim.Region("us-east-1").DescribeRegions(context.Background(), &ec2.DescribeRegionsInput{})
+	require.NoError(t, err)
+	require.Len(t, out.Regions, 1)
+	assert.Equal(t, "eu-west-1", aws.ToString(out.Regions[0].RegionName))
+	assert.NotSame(t, sim.ClockOf("eu-west-1"), sim.ClockOf("us-east-1"), "each region its own clock")
 }

@@ -71,6 +71,7 @@ type Sim struct {
 
 	mu      sync.Mutex
 	regions map[string]*fleet
+	clocks  map[string]*Clock // RegionClocks
 	seq     atomic.Int64
 	// Retryer, when set, retries failed calls as the SDK's middleware
 	// would, sleeping on the simulated clock (the simulator stands in for
@@ -81,7 +82,7 @@ type Sim struct {
 }
 
 type fleet struct {
-	clock     *Clock // nil: the Sim's
+	region    string
 	instances map[string]*instance
 	volumes   map[string]*volume
 	snapshots map[string]*snapshot
@@ -181,9 +182,7 @@ func (s *Sim) fleet(region string) *fleet {
 	if !ok {
 		f = &fleet{instances: map[string]*instance{}, volumes: map[string]*volume{}, snapshots: map[string]*snapshot{},
 			snapsByVolume: map[string]map[string]bool{}, volsByInstance: map[string]map[string]bool{}}
-		if s.RegionClocks {
-			f.clock = s.Clock.Fork()
-		}
+		f.region = region
 		s.regions[region] = f
 	}
 	return f
@@ -276,19 +275,30 @@ func (s *Sim) Snapshots(region string) []SnapshotInfo {
 	return out
 }
 
-// ClockOf is the clock of a region's EC2.
+// ClockOf is the clock of a region's EC2. A region clock is made on first
+// use, apart from the region's fleet: a call to a region does not enable it.
 func (s *Sim) ClockOf(region string) *Clock {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.clockOf(s.fleet(region))
+	return s.clockLocked(region)
 }
 
-func (s *Sim) clockOf(f *fleet) *Clock {
-	if f.clock != nil {
-		return f.clock
+func (s *Sim) clockLocked(region string) *Clock {
+	if !s.RegionClocks {
+		return s.Clock
 	}
-	return s.Clock
+	c, ok := s.clocks[region]
+	if !ok {
+		if s.clocks == nil {
+			s.clocks = map[string]*Clock{}
+		}
+		c = s.Clock.Fork()
+		s.clocks[region] = c
+	}
+	return c
 }
+
+func (s *Sim) clockOf(f *fleet) *Clock { return s.clockLocked(f.region) }
 
 // stateOf is a seeded snapshot's fixed state, or for one the tool
 // created, pending for PendingFor and then completed.
@@ -677,7 +687,7 @@ func (c *Client) CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput
 }
 
 // DeleteSnapshot deletes a snapshot unless an image uses it.
-func (c *Client) DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, _ ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error) {
+func (c *Client) DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, optFns ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error) {
 	return call(c, ctx, "DeleteSnapshot", in, func() (*ec2.DeleteSnapshotOutput, error) {
 		c.sim.mu.Lock()
 		defer c.sim.mu.Unlock()
@@ -692,7 +702,7 @@ func (c *Client) DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput
 		}
 		f.deleteSnapshot(sn)
 		return &ec2.DeleteSnapshotOutput{}, nil
-	})
+	}, optFns...)
 }
 
 // CreateTags tags resources (the naive baseline tags after creating, as
