@@ -57,14 +57,14 @@ type Limits struct {
 
 // AWSLimits matches EC2's published per-account, per-region buckets
 // (ec2limits). factor scales the refill rates, as the local emulation's
-// --ec2-limits does. The refill runs 2% under EC2's so that clock skew
+// --ec2-limits does. The refill runs 1% under EC2's so that clock skew
 // between us and EC2 rarely costs a throttled call; one that does is
 // retried through the bucket (paced), so it costs one backoff, not a
 // cascade.
 func AWSLimits(factor float64) Limits {
 	limiter := func(action string) *rate.Limiter {
 		burst, refill := ec2limits.Bucket(action)
-		return rate.NewLimiter(rate.Limit(refill*factor*0.98), burst)
+		return rate.NewLimiter(rate.Limit(refill*factor*0.99), burst)
 	}
 	return Limits{Describe: limiter("DescribeSnapshots"), Create: limiter("CreateSnapshot"), Delete: limiter("DeleteSnapshot")}
 }
