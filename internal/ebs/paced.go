@@ -23,21 +23,22 @@ func (e notCalled) Unwrap() error { return e.error }
 // token promised to another call: at full rate one throttle would breed
 // the next, for as long as the run lasts.
 func (w Worker) paced(ctx context.Context, bucket *rate.Limiter, call func() error) error {
+	var last error // the last call's answer: once a call was made, it stands
 	for attempt := 0; ; attempt++ {
 		if err := w.Limits.wait(ctx, bucket); err != nil {
-			if attempt > 0 {
-				return err // after a throttled call: not done, nor "not called"
+			if last != nil {
+				return last
 			}
 			return notCalled{err}
 		}
-		err := call()
-		if err == nil || !errkind.Is(err, errkind.Throttle...) || attempt+1 >= awsconf.MaxAttempts {
-			return err
+		last = call()
+		if last == nil || !errkind.Is(last, errkind.Throttle...) || attempt+1 >= awsconf.MaxAttempts {
+			return last
 		}
+		// A cut-short backoff ends here too: the call's SDK retries may
+		// have done the work before the throttle, so it is not "not called".
 		if w.sleep(ctx, throttleBackoff(attempt)) != nil {
-			// A call was made, and its SDK retries may have done the work
-			// before the throttle: its answer stands, not "not called".
-			return err
+			return last
 		}
 	}
 }
