@@ -60,7 +60,7 @@ lint: $(VENV_OK) $(CHECKOV_OK)
 	@tmp=$$(mktemp -d) && cp go.mod go.sum $$tmp/ && $(GO) mod tidy && \
 		if ! cmp -s go.mod $$tmp/go.mod || ! cmp -s go.sum $$tmp/go.sum; then \
 			diff $$tmp/go.mod go.mod; cp $$tmp/go.mod $$tmp/go.sum .; echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; fi
-	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/cfn-lint template.yaml member-role.yaml
 	$(GO) run ./cmd/snapper validate --template template.yaml
 	$(VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --skip-download

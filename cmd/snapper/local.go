@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/snapper/snapper/internal/bench"
@@ -94,17 +95,19 @@ func localRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		*name = fmt.Sprintf("local-%s", time.Now().UTC().Format("20060102T150405.000"))
 		*name = strings.ReplaceAll(*name, ".", "-")
 	}
-	client := sfn.NewFromConfig(localaws.ClientConfig(*endpoint, *region))
+	cfg := localaws.ClientConfig(*endpoint, *region)
+	client := sfn.NewFromConfig(cfg)
 	arn, err := stateMachineArn(ctx, client)
 	if err != nil {
 		return 1, err
 	}
-	res, err := localaws.Execute(ctx, client, arn, *name, string(in), stderr)
+	pairs := &localaws.PairWatch{S3: s3.NewFromConfig(cfg, localaws.PathStyle), Bucket: localaws.BucketName}
+	res, err := localaws.Execute(ctx, client, arn, *name, string(in), stderr, pairs)
 	if err != nil {
 		return 1, err
 	}
 	if *timeline != "" {
-		if err := writeTimeline(*timeline, res); err != nil {
+		if err := writeTimeline(*timeline, res, pairs.Steps); err != nil {
 			return 1, err
 		}
 	}
@@ -129,8 +132,10 @@ func stateMachineArn(ctx context.Context, client *sfn.Client) (string, error) {
 }
 
 // writeTimeline writes one JSON object per state entered or left, with
-// its time since the start, the Map iteration's region, and errors.
-func writeTimeline(path string, res localaws.Result) error {
+// its time since the start and errors, then one per step of a pair (from
+// the run bucket: the pairs run in child executions) with its account and
+// region.
+func writeTimeline(path string, res localaws.Result, pairs []localaws.PairStep) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -158,6 +163,11 @@ func writeTimeline(path string, res localaws.Result) error {
 			continue
 		}
 		if err := enc.Encode(line); err != nil {
+			return err
+		}
+	}
+	for _, p := range pairs {
+		if err := enc.Encode(map[string]any{"t": p.T, "event": "PairStep", "state": p.State, "account": p.Account, "region": p.Region}); err != nil {
 			return err
 		}
 	}

@@ -166,5 +166,5 @@ func TestUsageErrors(t *testing.T) {
 func TestValidate(t *testing.T) {
 	var out bytes.Buffer
 	assert.Equal(t, 0, run([]string{"validate", "--template", "../../template.yaml"}, &out, &out), out.String())
-	assert.Contains(t, out.String(), "ok (4 substitutions)")
+	assert.Contains(t, out.String(), "ok (5 substitutions)")
 }

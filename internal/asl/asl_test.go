@@ -21,7 +21,7 @@ func TestTheProjectDefinitionChecksOut(t *testing.T) {
 		assert.Contains(t, tmpl.Substitutions, p)
 	}
 	assert.Equal(t, Substitution{Kind: "GetAtt", Resource: "PlanFunction", Attr: "Arn"}, tmpl.Substitutions["PlanFunctionArn"])
-	assert.Equal(t, 60*time.Second, tmpl.FunctionTimeouts["PlanFunction"])
+	assert.Equal(t, 300*time.Second, tmpl.FunctionTimeouts["PlanFunction"])
 	assert.Equal(t, 900*time.Second, tmpl.FunctionTimeouts["ApplyFunction"], "from Globals")
 	assert.Equal(t, 256, tmpl.FunctionMemoryMB["ApplyFunction"], "from Globals")
 	assert.Equal(t, 128, tmpl.FunctionMemoryMB["PlanFunction"])

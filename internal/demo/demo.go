@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/snapper/snapper/internal/localaws"
@@ -163,7 +164,8 @@ func Run(ctx context.Context, w io.Writer) error {
 	runTime := time.Now().UTC().Add(24 * time.Hour).Truncate(time.Second)
 	in, _ := json.Marshal(map[string]any{"ec2_regions": Regions, "schedule_name": "demo", "time": runTime.Format(time.RFC3339)})
 	fmt.Fprintf(w, "==> running the state machine with input %s\n", in)
-	res, err := localaws.Execute(ctx, sfn.NewFromConfig(cfg), env.StateMachineArn, fmt.Sprintf("demo-%d", time.Now().Unix()), string(in), w)
+	pairs := &localaws.PairWatch{S3: s3.NewFromConfig(cfg, localaws.PathStyle), Bucket: env.Bucket}
+	res, err := localaws.Execute(ctx, sfn.NewFromConfig(cfg), env.StateMachineArn, fmt.Sprintf("demo-%d", time.Now().Unix()), string(in), w, pairs)
 	if err != nil {
 		return err
 	}

@@ -374,8 +374,8 @@ func TestCrashedApplyIsRetriedWithoutDuplicates(t *testing.T) {
 	o := execute(t, map[string]any{"ec2_regions": []string{region}, "time": run})
 	require.Equal(t, "SUCCEEDED", o.Status, o.Cause)
 	failures := 0
-	for _, ev := range o.Events {
-		if ev.LambdaFunctionFailedEventDetails != nil || ev.TaskFailedEventDetails != nil {
+	for _, inv := range env.Front.Timeline.Of(o.Name) {
+		if inv.Error != "" {
 			failures++
 		}
 	}

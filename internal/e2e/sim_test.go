@@ -36,17 +36,23 @@ func simExecute(t *testing.T, e *localaws.Env, sim *ec2sim.Sim, regions []string
 	return res, rep, run
 }
 
-func payloadSizes(res localaws.Result) (largest int, applies map[string]int) {
+// payloadSizes is the largest state a step saw (the parent's history, and
+// the pairs' invocations, whose child executions the parent's history does
+// not show) and each region's Apply invocations.
+func payloadSizes(e *localaws.Env, res localaws.Result) (largest int, applies map[string]int) {
 	applies = map[string]int{}
 	for _, ev := range res.Events {
 		if d := ev.StateEnteredEventDetails; d != nil {
 			largest = max(largest, len(aws.ToString(d.Input)))
-			if aws.ToString(d.Name) == "Apply" {
-				applies[regionOf(d.Input)]++
-			}
 		}
 		if d := ev.StateExitedEventDetails; d != nil {
 			largest = max(largest, len(aws.ToString(d.Output)))
+		}
+	}
+	for _, inv := range e.Front.Timeline.Of(res.Name) {
+		largest = max(largest, inv.InputBytes, inv.OutputBytes)
+		if inv.Function == "ApplyFunction" {
+			applies[inv.Region]++
 		}
 	}
 	return largest, applies
@@ -78,7 +84,7 @@ func TestContinuationPaginationAndSmallPayloads(t *testing.T) {
 	testkit.ExactlyOnce(t, sim, regions, run, volumes)
 	assert.Equal(t, len(regions)*volumes, rep.Totals.Created)
 	assert.Equal(t, len(regions)*volumes, rep.Totals.Deleted)
-	largest, applies := payloadSizes(res)
+	largest, applies := payloadSizes(e, res)
 	for _, r := range regions {
 		assert.GreaterOrEqual(t, applies[r], 2, "%s continued in a second invocation", r)
 	}
@@ -163,10 +169,8 @@ func TestApplyTimeoutAndPerVolumeLimits(t *testing.T) {
 	res, rep, run := simExecute(t, e, sim, regions)
 	require.Equal(t, "SUCCEEDED", res.Status, res.Cause)
 	timedOut := false
-	for _, ev := range res.Events {
-		if d := ev.LambdaFunctionFailedEventDetails; d != nil && aws.ToString(d.Error) == "Sandbox.Timedout" {
-			timedOut = true
-		}
+	for _, inv := range e.Front.Timeline.Of(res.Name) {
+		timedOut = timedOut || inv.Function == "ApplyFunction" && inv.Error == "Sandbox.Timedout"
 	}
 	assert.True(t, timedOut, "the timeout happened and was retried")
 	assert.Len(t, refused, volumes, "every volume hit the per-volume limit once")
@@ -249,7 +253,7 @@ func TestRegionEventClocks(t *testing.T) {
 	assert.Less(t, time.Since(realStart), time.Minute, "the clocks jumped over the waits")
 	testkit.ExactlyOnce(t, sim, regions, run, volumes)
 	assert.Equal(t, len(regions)*volumes, rep.Totals.Deleted)
-	_, applies := payloadSizes(res)
+	_, applies := payloadSizes(e, res)
 	for _, r := range regions {
 		assert.GreaterOrEqual(t, applies[r], 2, "%s continued after its deadline on its clock", r)
 		t.Logf("%s: %d jumps, clock %v", r, sim.ClockOf(r).Jumps(), sim.ClockOf(r).Now().Sub(run))

@@ -60,6 +60,10 @@ var resourceStarAllowed = map[string]bool{
 	"logs:ListLogDeliveries": true, "logs:PutResourcePolicy": true, "logs:DescribeResourcePolicies": true, "logs:DescribeLogGroups": true,
 	"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true, "xray:GetSamplingRules": true, "xray:GetSamplingTargets": true,
 	"cloudwatch:PutMetricData": true,
+	// Organizations' list calls name only the organization's own ARNs,
+	// which a stack deployed in it cannot know in advance.
+	"organizations:ListAccounts": true, "organizations:ListAccountsForParent": true,
+	"organizations:ListOrganizationalUnitsForParent": true, "organizations:ListRoots": true,
 }
 
 func TestTemplateGrantsLeastPrivilege(t *testing.T) {

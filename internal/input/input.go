@@ -4,14 +4,17 @@ package input
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // the due rule must not depend on the zoneinfo of the Lambda image
 
+	"github.com/snapper/snapper/internal/accounts"
 	"github.com/snapper/snapper/internal/errkind"
 )
 
@@ -33,7 +36,14 @@ const MaxPrefixLen = MaxTagKeyLen - len(LongestTagSuffix)
 type Defaults struct {
 	Region string // the deployment's region
 	SNSArn string // the topic the template creates
+	// MemberRole is the role name the member accounts' stacks deployed
+	// (the template's MemberRoleName): member_role must equal it, since
+	// the functions may assume no other role.
+	MemberRole string
 }
+
+// DefaultMemberRole is the member role's name when the deployment names none.
+const DefaultMemberRole = "snapper-member"
 
 // Config is a validated schedule input. Regions may still be ["all"] and
 // Time may be zero; the plan step resolves both.
@@ -48,11 +58,16 @@ type Config struct {
 	// Timezone is the IANA zone whose calendar the due rule counts in.
 	Timezone string
 	Location *time.Location
+	// Accounts are the input's account ids, OU ids, root id or
+	// ["organization"]; empty means the deployment's own account.
+	Accounts   []string
+	MemberRole string
 }
 
 var knownKeys = map[string]bool{
 	"tag_prefix": true, "ec2_regions": true, "sns_arn": true, "schedule_name": true,
 	"interval": true, "dry_run": true, "time": true, "timezone": true,
+	"accounts": true, "member_role": true,
 }
 
 var (
@@ -90,7 +105,7 @@ func Parse(raw []byte, d Defaults) (Config, error) {
 	}
 	for key, value := range fields {
 		if !knownKeys[key] {
-			return Config{}, invalid(key, value, "unknown key (known: dry_run, ec2_regions, interval, schedule_name, sns_arn, tag_prefix, time, timezone)")
+			return Config{}, invalid(key, value, "unknown key (known: accounts, dry_run, ec2_regions, interval, member_role, schedule_name, sns_arn, tag_prefix, time, timezone)")
 		}
 		if bytes.Equal(value, []byte("null")) {
 			continue // null means "use the default"
@@ -101,6 +116,10 @@ func Parse(raw []byte, d Defaults) (Config, error) {
 	}
 	if len(cfg.Regions) == 0 {
 		return Config{}, invalid("ec2_regions", []byte("[]"), "no region given and the deployment's region is unknown")
+	}
+	if cfg.MemberRole != cmp.Or(d.MemberRole, DefaultMemberRole) {
+		return Config{}, invalid("member_role", []byte(strconv.Quote(cfg.MemberRole)),
+			"must be the role the member stacks deploy, %q (the template's MemberRoleName): the functions may assume no other", cmp.Or(d.MemberRole, DefaultMemberRole))
 	}
 	return cfg, nil
 }
@@ -113,6 +132,7 @@ func defaultConfig(d Defaults) Config {
 		Interval:     86400,
 		Timezone:     "UTC",
 		Location:     time.UTC,
+		MemberRole:   cmp.Or(d.MemberRole, DefaultMemberRole),
 	}
 	if d.Region != "" {
 		cfg.Regions = []string{d.Region}
@@ -143,6 +163,10 @@ func (cfg *Config) set(key string, value json.RawMessage) error {
 		cfg.Time, err = parseTime(key, value)
 	case "timezone":
 		cfg.Timezone, cfg.Location, err = parseTimezone(value)
+	case "accounts":
+		cfg.Accounts, err = parseAccounts(value)
+	case "member_role":
+		cfg.MemberRole, err = parseMemberRole(value)
 	}
 	return err
 }
@@ -238,6 +262,33 @@ func parseSNSArn(value json.RawMessage) (string, error) {
 		return "", invalid("sns_arn", value, "a FIFO topic needs a message group id, which the report does not have: use a standard topic")
 	}
 	return arn, nil
+}
+
+// parseAccounts takes SPEC 11's targets: account ids, OU ids, a root id,
+// or ["organization"] alone. Plan resolves them.
+func parseAccounts(value json.RawMessage) ([]string, error) {
+	var targets []string
+	if err := json.Unmarshal(value, &targets); err != nil {
+		return nil, invalid("accounts", value, `must be a list of 12-digit account ids, OU ids (ou-...), the root id (r-...), or ["organization"]`)
+	}
+	if len(targets) == 0 {
+		return nil, invalid("accounts", value, `must name at least one account, OU or root, or be ["organization"]`)
+	}
+	if err := accounts.CheckTargets(targets); err != nil {
+		return nil, invalid("accounts", value, "%s", err.Error())
+	}
+	return targets, nil
+}
+
+func parseMemberRole(value json.RawMessage) (string, error) {
+	name, err := parseString("member_role", value)
+	if err != nil {
+		return "", err
+	}
+	if !accounts.ValidRoleName(name) {
+		return "", invalid("member_role", value, "not an IAM role name (1-64 of letters, digits and +=,.@_-)")
+	}
+	return name, nil
 }
 
 // SNSRegion is the region of a topic ARN that Parse accepted.

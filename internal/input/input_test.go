@@ -39,6 +39,11 @@ func TestParseAccepts(t *testing.T) {
 			Config{Prefix: "autosnap", Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400, Time: time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)}},
 		{"every character SPEC 2 allows in a prefix", `{"tag_prefix":"Snap_1.a:b/c=d+e-f@g"}`, Config{Prefix: "Snap_1.a:b/c=d+e-f@g", Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400}},
 		{"a time zone", `{"timezone":"Europe/Berlin"}`, Config{Prefix: "autosnap", Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400, Timezone: "Europe/Berlin", Location: berlin}},
+		{"accounts, OUs and the member role", `{"accounts":["111111111111","ou-ab12-cdefgh34","r-ab12"],"member_role":"snapper-member"}`,
+			Config{Prefix: "autosnap", Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400,
+				Accounts: []string{"111111111111", "ou-ab12-cdefgh34", "r-ab12"}, MemberRole: "snapper-member"}},
+		{"the whole organization", `{"accounts":["organization"]}`,
+			Config{Prefix: "autosnap", Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400, Accounts: []string{"organization"}}},
 		{"longest prefix that fits", `{"tag_prefix":"` + strings.Repeat("p", MaxTagKeyLen-len(LongestTagSuffix)) + `"}`,
 			Config{Prefix: strings.Repeat("p", MaxTagKeyLen-len(LongestTagSuffix)), Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400}},
 	}
@@ -46,6 +51,9 @@ func TestParseAccepts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.want.Timezone == "" {
 				tc.want.Timezone, tc.want.Location = "UTC", time.UTC
+			}
+			if tc.want.MemberRole == "" {
+				tc.want.MemberRole = DefaultMemberRole
 			}
 			got, err := Parse([]byte(tc.in), defaults)
 			require.NoError(t, err)
@@ -88,6 +96,13 @@ func TestParseRejectsNamingKeyAndValue(t *testing.T) {
 		{"prefix with a line break", `{"tag_prefix":"auto\nsnap"}`, "tag_prefix", `"auto\nsnap"`},
 		{"time not RFC 3339", `{"time":"25/11/2026 03:00"}`, "time", `"25/11/2026 03:00"`},
 		{"schedule_name not a string", `{"schedule_name":["a"]}`, "schedule_name", `["a"]`},
+		{"malformed account id", `{"accounts":["12345678901"]}`, "accounts", `["12345678901"]`},
+		{"account id as a number", `{"accounts":[111111111111]}`, "accounts", `[111111111111]`},
+		{"malformed OU id", `{"accounts":["ou-x"]}`, "accounts", `["ou-x"]`},
+		{"organization with other entries", `{"accounts":["organization","111111111111"]}`, "accounts", `["organization","111111111111"]`},
+		{"empty account list", `{"accounts":[]}`, "accounts", `[]`},
+		{"a member role the stacks did not deploy", `{"member_role":"OrganizationAccountAccessRole"}`, "member_role", `"OrganizationAccountAccessRole"`},
+		{"not a role name", `{"member_role":"a b"}`, "member_role", `"a b"`},
 		{"scheduled event with a bad time", `{"detail-type":"Scheduled Event","source":"aws.events","time":"yesterday"}`, "time", `"yesterday"`},
 	}
 	for _, tc := range tests {

@@ -47,25 +47,57 @@ func withClockDeadline(ctx context.Context, clock *ec2sim.Clock, timeout time.Du
 	return ctx, cancel
 }
 
-// regionOfPayload reads the region a step's state names (RegionTask),
-// empty for the run-wide steps.
-func regionOfPayload(payload []byte) string {
+// pairOfPayload reads the account and region a step's state names.
+func pairOfPayload(payload []byte) (account, region string) {
 	var v struct {
-		Region string `json:"region"`
+		Account string `json:"account"`
+		Region  string `json:"region"`
 	}
 	_ = json.Unmarshal(payload, &v)
-	return v.Region
+	return v.Account, v.Region
 }
 
 // Invocation is one function invocation as the timeline records it, its
 // times on the clock it ran on (its region's, or real time).
 type Invocation struct {
-	Function   string
-	Region     string
-	Start, End time.Time
+	Function string
+	// Execution, Account and Region are what the step's state names: a
+	// pair's steps run in child executions, whose states the parent's
+	// history does not show, so tests and `local run` follow them here.
+	Execution, Account, Region string
+	Start, End                 time.Time
 	// Real is how long it took on this machine, RealEnd when it ended.
 	Real    time.Duration
 	RealEnd time.Time
+	// Error is the error type the invocation ended with, if any; the
+	// sizes are the state that went in and came out.
+	Error                   string
+	InputBytes, OutputBytes int
+}
+
+// invocationOf reads what a step's payload names.
+func invocationOf(function string, payload []byte) Invocation {
+	var v struct {
+		Run struct {
+			Execution string `json:"execution"`
+		} `json:"run"`
+		Account string `json:"account"`
+		Region  string `json:"region"`
+	}
+	_ = json.Unmarshal(payload, &v)
+	return Invocation{Function: function, Execution: v.Run.Execution, Account: v.Account, Region: v.Region, InputBytes: len(payload)}
+}
+
+// Of is the invocations of one execution's pairs (and its run-wide steps
+// once Plan has named it).
+func (t *Timeline) Of(execution string) []Invocation {
+	var out []Invocation
+	for _, inv := range t.Invocations() {
+		if inv.Execution == execution {
+			out = append(out, inv)
+		}
+	}
+	return out
 }
 
 // Timeline records every invocation, for the benchmark's phases and cost.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,8 +22,8 @@ import (
 )
 
 // Fault is one rule of --faults. It matches AWS calls (service, action,
-// region) or a function's invocations, and answers with an error, adds
-// latency, or makes the function crash.
+// region, account) or a function's invocations, and answers with an
+// error, adds latency, or makes the function crash.
 //
 // The spec is rules separated by ";", each a list of key=value pairs
 // separated by ",":
@@ -30,6 +31,11 @@ import (
 //	service   ec2, s3, sns, ... (from the request's signature)
 //	action    EC2/SNS query action, or S3's PutObject, GetObject, ListObjectsV2
 //	region    only calls signed for this region
+//	account   only calls made in this 12-digit account (see Accounts: by
+//	          the access key moto's AssumeRole handed out, default
+//	          123456789012); for sts AssumeRole, calls into this account,
+//	          e.g. service=sts,action=AssumeRole,account=333333333333,
+//	          error=AccessDenied,status=403 (a role that cannot be assumed)
 //	function  a function's logical id (PlanFunction, ApplyFunction, ...)
 //	error     the AWS error code to answer with (e.g. RequestLimitExceeded)
 //	status    its HTTP status (default 400; 503 for RequestLimitExceeded/Unavailable)
@@ -42,14 +48,15 @@ import (
 //	count     how many matching calls it hits (default: all)
 //	skip      how many matching calls it lets pass first
 type Fault struct {
-	Service, Action, Region, Function string
-	Error                             string
-	Status                            int
-	Latency                           time.Duration
-	Crash                             string
-	After                             bool
-	Count, Skip                       int64
-	seen                              atomic.Int64
+	Service, Action, Region, Account string
+	Function                         string
+	Error                            string
+	Status                           int
+	Latency                          time.Duration
+	Crash                            string
+	After                            bool
+	Count, Skip                      int64
+	seen                             atomic.Int64
 	// Hits counts the calls this rule answered or delayed.
 	Hits atomic.Int64
 }
@@ -100,6 +107,11 @@ func (f *Fault) set(key, value string) error {
 		f.Action = value
 	case "region":
 		f.Region = value
+	case "account":
+		if !accountID.MatchString(value) {
+			return errors.New("account must be 12 digits")
+		}
+		f.Account = value
 	case "function":
 		f.Function = value
 	case "error":
@@ -128,6 +140,8 @@ func (f *Fault) set(key, value string) error {
 // validate refuses rules that would never fire or could not do what they say.
 func (f *Fault) validate() error {
 	switch {
+	case f.Function != "" && f.Account != "":
+		return errors.New("account= is for AWS calls, not function=")
 	case f.Function == "" && f.Crash != "":
 		return errors.New("crash needs function=")
 	case f.Function != "" && f.Crash == "" && f.Error == "" && f.Latency == 0:
@@ -139,6 +153,8 @@ func (f *Fault) validate() error {
 	}
 	return nil
 }
+
+var accountID = regexp.MustCompile(`^[0-9]{12}$`)
 
 // defaultStatus is the status AWS itself sends with such a code, so that
 // an injected error looks like a real one to the SDK.
@@ -193,22 +209,33 @@ func requestAction(r *http.Request, body []byte, service string) string {
 	return values.Get("Action")
 }
 
+// awsCall is what rules match an AWS call on.
+type awsCall struct{ service, action, region, account string }
+
+func (f *Fault) matches(c awsCall) bool {
+	return f.Function == "" &&
+		(f.Service == "" || f.Service == c.service) &&
+		(f.Action == "" || f.Action == c.action) &&
+		(f.Region == "" || f.Region == c.region) &&
+		(f.Account == "" || f.Account == c.account)
+}
+
 // InterceptAWS answers AWS calls that one of the current rules matches;
+// accounts tells which account a call is in (nil: all in DefaultAccount);
 // forward passes a call on to moto (for after=true, into a discarded
 // answer).
-func InterceptAWS(current func() []*Fault, forward http.Handler) func(http.ResponseWriter, *http.Request, []byte) bool {
+func InterceptAWS(current func() []*Fault, accounts *Accounts, forward http.Handler) func(http.ResponseWriter, *http.Request, []byte) bool {
 	return func(w http.ResponseWriter, r *http.Request, body []byte) bool {
 		faults := current()
 		if len(faults) == 0 {
 			return false
 		}
-		region, service := SigningScope(r)
-		action := requestAction(r, body, service)
+		var c awsCall
+		c.region, c.service = SigningScope(r)
+		c.action = requestAction(r, body, c.service)
+		c.account = accounts.Of(r, body)
 		for _, f := range faults {
-			if f.Function != "" || (f.Service != "" && f.Service != service) || (f.Action != "" && f.Action != action) || (f.Region != "" && f.Region != region) {
-				continue
-			}
-			if !f.take() {
+			if !f.matches(c) || !f.take() {
 				continue
 			}
 			if f.Latency > 0 {
@@ -219,7 +246,7 @@ func InterceptAWS(current func() []*Fault, forward http.Handler) func(http.Respo
 				forward.ServeHTTP(httptest.NewRecorder(), r)
 			}
 			if f.Error != "" {
-				writeAWSError(w, service, f.Status, f.Error)
+				writeAWSError(w, c.service, f.Status, f.Error)
 				return true
 			}
 		}

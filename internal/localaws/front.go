@@ -1,6 +1,7 @@
 package localaws
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -39,6 +40,9 @@ type Front struct {
 	// Intercept, when set, may answer a request itself (fault injection,
 	// EC2 token buckets) before it reaches moto; it returns true if it did.
 	Intercept func(w http.ResponseWriter, r *http.Request, body []byte) bool
+	// Accounts learns the account of each access key from the AssumeRole
+	// answers that pass through, so Intercept can tell calls' accounts.
+	Accounts *Accounts
 }
 
 // NewFront makes a front for moto at motoURL.
@@ -47,7 +51,33 @@ func NewFront(motoURL string, functions map[string]Function) (*Front, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Front{Functions: functions, proxy: httputil.NewSingleHostReverseProxy(u)}, nil
+	f := &Front{Functions: functions, proxy: httputil.NewSingleHostReverseProxy(u), Accounts: &Accounts{}}
+	f.proxy.ModifyResponse = f.learnAccount
+	return f, nil
+}
+
+// assumeRoleKey marks, in a request's context, an AssumeRole call and the
+// account it assumes into, for learnAccount to read from moto's answer.
+type assumeRoleKey struct{}
+
+// learnAccount records the access key of a successful AssumeRole answer;
+// the answer goes on to the client byte for byte.
+func (f *Front) learnAccount(resp *http.Response) error {
+	account, ok := resp.Request.Context().Value(assumeRoleKey{}).(string)
+	if !ok || resp.StatusCode != http.StatusOK {
+		return nil
+	}
+	if enc := resp.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
+		return nil // moto does not compress; an encoded body is not one to parse
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	f.Accounts.Learn(account, body)
+	return nil
 }
 
 // Moto is the way to moto, past the interceptors.
@@ -61,17 +91,26 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.S3.count(r)
-	if f.Intercept != nil {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		r.Body = io.NopCloser(strings.NewReader(string(body)))
-		if f.Intercept(w, r, body) {
-			return
-		}
+	_, service := SigningScope(r)
+	if f.Intercept == nil && service != "sts" {
+		f.proxy.ServeHTTP(w, r)
+		return
 	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if _, ok := assumeRoleArn(r, body); ok {
+		account := f.Accounts.Of(r, body)
+		r = r.WithContext(context.WithValue(r.Context(), assumeRoleKey{}, account))
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if f.Intercept != nil && f.Intercept(w, r, body) {
+		return
+	}
+	// An interceptor may have read the body (after=true sends it to moto).
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	f.proxy.ServeHTTP(w, r)
 }
 
@@ -124,15 +163,21 @@ func (f *Front) invoke(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel = context.WithTimeout(context.Background(), timeout)
 	}
 	defer cancel()
-	start, realStart := now(), time.Now()
+	inv := invocationOf(name, payload)
+	inv.Start = now()
+	realStart := time.Now()
+	var out []byte
+	var errType, errMsg string
 	defer func() {
-		f.Timeline.add(Invocation{Function: name, Region: regionOfPayload(payload), Start: start, End: now(), Real: time.Since(realStart), RealEnd: time.Now()})
+		inv.End, inv.Real, inv.RealEnd = now(), time.Since(realStart), time.Now()
+		inv.Error, inv.OutputBytes = errType, len(out)
+		f.Timeline.add(inv)
 	}()
 	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{
 		AwsRequestID:       reqID,
 		InvokedFunctionArn: "arn:aws:lambda:local:123456789012:function:" + name,
 	})
-	out, errType, errMsg := call(ctx, fn.Handler, payload)
+	out, errType, errMsg = call(ctx, fn.Handler, payload)
 	if errType != "" {
 		w.Header().Set("X-Amz-Function-Error", "Unhandled")
 		body, _ := json.Marshal(map[string]string{"errorType": errType, "errorMessage": errMsg})

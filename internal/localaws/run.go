@@ -14,6 +14,8 @@ import (
 
 // Result is how an execution ended.
 type Result struct {
+	// Name is the execution's name, which its pairs' states carry.
+	Name   string
 	Status string
 	// Output is the execution's output (SUCCEEDED), or a JSON object with
 	// the error, the cause and the report the Report state returned.
@@ -28,7 +30,8 @@ type Result struct {
 
 // Execute starts one execution and streams its states to progress as they
 // are entered and left, until it ends.
-func Execute(ctx context.Context, client *sfn.Client, stateMachineArn, name, input string, progress io.Writer) (Result, error) {
+// With a PairWatch it also streams each pair's steps from the run bucket.
+func Execute(ctx context.Context, client *sfn.Client, stateMachineArn, name, input string, progress io.Writer, pairs ...*PairWatch) (Result, error) {
 	if progress == nil {
 		progress = io.Discard
 	}
@@ -51,6 +54,9 @@ func Execute(ctx context.Context, client *sfn.Client, stateMachineArn, name, inp
 			stream.event(ev)
 		}
 		seen = len(hist)
+		for _, w := range pairs {
+			w.poll(ctx, name, stream)
+		}
 		desc, err := client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: arn})
 		if err != nil {
 			return Result{}, fmt.Errorf("describe execution: %w", err)
@@ -64,7 +70,10 @@ func Execute(ctx context.Context, client *sfn.Client, stateMachineArn, name, inp
 			for _, ev := range hist[min(seen, len(hist)):] {
 				stream.event(ev)
 			}
-			r := Result{Status: string(desc.Status), Output: aws.ToString(desc.Output), Error: aws.ToString(desc.Error),
+			for _, w := range pairs {
+				w.poll(ctx, name, stream)
+			}
+			r := Result{Name: name, Status: string(desc.Status), Output: aws.ToString(desc.Output), Error: aws.ToString(desc.Error),
 				Cause: aws.ToString(desc.Cause), Events: hist, Elapsed: time.Since(start), Stopped: aws.ToTime(desc.StopDate)}
 			if r.Status != string(types.ExecutionStatusSucceeded) {
 				r.Output = failedOutput(r)

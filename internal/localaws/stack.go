@@ -26,6 +26,7 @@ import (
 	"github.com/snapper/snapper/internal/awsconf"
 	"github.com/snapper/snapper/internal/ebs"
 	"github.com/snapper/snapper/internal/ec2sim"
+	"github.com/snapper/snapper/internal/input"
 	"github.com/snapper/snapper/internal/steps"
 	"github.com/snapper/snapper/internal/wiring"
 )
@@ -58,6 +59,10 @@ type Options struct {
 	// in-process fleet simulator on its own, possibly scaled, clock. The
 	// state machine, S3 and SNS stay on moto.
 	EC2Sim *ec2sim.Sim
+	// EC2SimAccounts are the simulated fleets of other accounts (bench
+	// --accounts), each with its own buckets and clocks; an account that
+	// has none cannot be entered, as if its member role were missing.
+	EC2SimAccounts map[string]*ec2sim.Sim
 	// FunctionTimeouts replace functions' timeouts (real time), by logical
 	// id: tests give Apply a tiny budget to force continuations.
 	FunctionTimeouts map[string]time.Duration
@@ -80,6 +85,8 @@ type Env struct {
 	MemoryMB map[string]int
 	faults   atomic.Pointer[[]*Fault]
 	server   *http.Server
+	// simAccounts are the other accounts' simulated fleets.
+	simAccounts map[string]*ec2sim.Sim
 }
 
 // Config returns an aws.Config pointed at the local endpoint.
@@ -129,11 +136,12 @@ func Up(ctx context.Context, opts Options) (_ *Env, err error) {
 		return nil, err
 	}
 	env := &Env{
-		Endpoint: fmt.Sprintf("http://127.0.0.1:%d", frontPort),
-		Region:   opts.Region,
-		Bucket:   BucketName,
-		TopicArn: fmt.Sprintf("arn:aws:sns:%s:%s:%s", opts.Region, Account, TopicName),
-		Moto:     moto,
+		Endpoint:    fmt.Sprintf("http://127.0.0.1:%d", frontPort),
+		Region:      opts.Region,
+		Bucket:      BucketName,
+		TopicArn:    fmt.Sprintf("arn:aws:sns:%s:%s:%s", opts.Region, Account, TopicName),
+		Moto:        moto,
+		simAccounts: opts.EC2SimAccounts,
 	}
 	defer func() {
 		if err != nil {
@@ -162,7 +170,7 @@ func (e *Env) deps(opts Options) (deps steps.Deps, scale float64) {
 	if logOut == nil {
 		logOut = io.Discard
 	}
-	deps = wiring.New(e.Config(), e.Bucket, e.TopicArn, max(opts.Concurrency, 16), PathStyle)
+	deps = wiring.New(e.Config(), wiring.Deployment{Bucket: e.Bucket, Topic: e.TopicArn, Account: Account}, max(opts.Concurrency, 16), PathStyle)
 	deps.Logger = slog.New(requestIDHandler{slog.NewJSONHandler(logOut, nil)})
 	deps.Limits = func() ebs.Limits { return ebs.Limits{} }
 	if opts.EC2Limits > 0 {
@@ -175,13 +183,15 @@ func (e *Env) deps(opts Options) (deps steps.Deps, scale float64) {
 		if opts.EC2Limits > 0 {
 			sim.Requests.Factor = opts.EC2Limits
 		}
-		deps.EC2 = func(region string) ebs.EC2 { return sim.Region(region) }
-		deps.Regions = sim.Region(deps.Region)
+		sims := simAccounts{self: sim, others: opts.EC2SimAccounts}
+		deps.EC2 = func(account, region string) ebs.EC2 { return sims.of(account).Region(region) }
+		deps.Regions = func(account string) input.RegionLister { return sims.of(account).Region(deps.Region) }
+		deps.Enter = sims.enter
 		deps.Now = sim.Clock.Now
 		deps.Sleep = sim.Clock.Sleep
 		deps.Limits = func() ebs.Limits { return ebs.Limits{} }
 		if sim.RegionClocks {
-			deps.Clock = func(region string) ebs.Clock { return sim.ClockOf(region) }
+			deps.Clock = func(account, region string) ebs.Clock { return sims.of(account).ClockOf(region) }
 			deps.Deadline = ClockDeadline
 			if opts.EC2Limits > 0 {
 				deps.Limits = func() ebs.Limits { return ebs.AWSLimits(opts.EC2Limits) }
@@ -220,9 +230,10 @@ func (e *Env) functions(tmpl asl.Template, deps steps.Deps, scale float64, sim *
 		fn := Function{Handler: WrapFunction(e.Faults, id, lambda.NewHandler(h)), Timeout: timeout}
 		if sim != nil && sim.RegionClocks {
 			fn.Timeout = cmp.Or(timeouts[id], tmpl.FunctionTimeouts[id])
+			sims := simAccounts{self: sim, others: e.simAccounts}
 			fn.Clock = func(payload []byte) *ec2sim.Clock {
-				if r := regionOfPayload(payload); r != "" {
-					return sim.ClockOf(r)
+				if account, r := pairOfPayload(payload); r != "" {
+					return sims.of(account).ClockOf(r)
 				}
 				return nil
 			}
@@ -230,6 +241,32 @@ func (e *Env) functions(tmpl asl.Template, deps steps.Deps, scale float64, sim *
 		functions[id] = fn
 	}
 	return functions, nil
+}
+
+// simAccounts are the simulated fleets by account: the deployment's own
+// ("self", or its id) and the others'.
+type simAccounts struct {
+	self   *ec2sim.Sim
+	others map[string]*ec2sim.Sim
+}
+
+// of is an account's fleet; one that has none (enter refused it) gets an
+// empty fleet, never another account's.
+func (s simAccounts) of(account string) *ec2sim.Sim {
+	if account == "self" || account == Account {
+		return s.self
+	}
+	if sim, ok := s.others[account]; ok {
+		return sim
+	}
+	return ec2sim.New()
+}
+
+func (s simAccounts) enter(_ context.Context, account string) error {
+	if _, ok := s.others[account]; ok || account == "self" || account == Account {
+		return nil
+	}
+	return fmt.Errorf("account %s has no simulated fleet (AccessDenied)", account)
 }
 
 // serve starts the front endpoint: Lambda Invoke in-process, faults and
@@ -245,8 +282,11 @@ func (e *Env) serve(listener net.Listener, functions map[string]Function, opts O
 		frontLimits = 0 // the simulator keeps EC2's buckets itself
 	}
 	e.EC2 = NewEC2Limiter(frontLimits)
+	// The front learns accounts from AssumeRole answers; faults and EC2's
+	// buckets read them to tell accounts apart.
+	e.EC2.Accounts = front.Accounts
 	e.SetFaults(opts.Faults)
-	faults := InterceptAWS(e.Faults, e.Front.Moto())
+	faults := InterceptAWS(e.Faults, front.Accounts, e.Front.Moto())
 	e.Front.Intercept = func(w http.ResponseWriter, r *http.Request, body []byte) bool {
 		return faults(w, r, body) || e.EC2.Intercept(w, r, body)
 	}

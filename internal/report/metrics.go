@@ -1,8 +1,10 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -22,7 +24,10 @@ func metricValues(c Counts) map[string]int {
 // WriteMetrics writes the report's figures as CloudWatch Embedded Metric
 // Format documents, one per region (dimensions Schedule, Region) and one
 // for the run (Schedule), one JSON object a line: written to the Lambda's
-// output, CloudWatch turns them into metrics with no API call.
+// output, CloudWatch turns them into metrics with no API call. Metrics
+// never carry the account (SPEC 6: per-account figures are in the report,
+// and an Account dimension would multiply the metrics by the accounts), so
+// a region's document sums that region over every account.
 func WriteMetrics(w io.Writer, namespace string, r Report, now time.Time) error {
 	enc := json.NewEncoder(w)
 	doc := func(dims []string, values map[string]int, extra map[string]any) map[string]any {
@@ -46,10 +51,33 @@ func WriteMetrics(w io.Writer, namespace string, r Report, now time.Time) error 
 		}
 		return out
 	}
-	for _, reg := range r.Regions {
+	for _, reg := range byRegion(r.Regions) {
 		if err := enc.Encode(doc([]string{"Schedule", "Region"}, metricValues(reg.Counts), map[string]any{"Region": reg.Region})); err != nil {
 			return err
 		}
 	}
-	return enc.Encode(doc([]string{"Schedule"}, metricValues(r.Totals), map[string]any{"RegionsFailed": len(r.FailedRegions)}))
+	failed := len(r.FailedRegions) + r.MoreFailedRegions
+	return enc.Encode(doc([]string{"Schedule"}, metricValues(r.Totals), map[string]any{"RegionsFailed": failed}))
+}
+
+// byRegion sums each region's counts over the accounts, in region order.
+// An account that could not be entered (region "*") is no region: it
+// counts in the run's RegionsFailed only.
+func byRegion(regions []Region) []Region {
+	var out []Region
+	at := map[string]int{}
+	for _, reg := range regions {
+		if reg.Region == "*" {
+			continue
+		}
+		i, ok := at[reg.Region]
+		if !ok {
+			i = len(out)
+			at[reg.Region] = i
+			out = append(out, Region{Region: reg.Region})
+		}
+		out[i].Counts.add(reg.Counts)
+	}
+	slices.SortFunc(out, func(a, b Region) int { return cmp.Compare(a.Region, b.Region) })
+	return out
 }

@@ -1,11 +1,13 @@
-// Package report builds the run report (SPEC 6): per region and total
-// counts, problem volumes and errors, the SNS subject, and a text message
-// cut to SNS's size limit with "... and N more" instead of silent drops.
+// Package report builds the run report (SPEC 6, 11): per pair, per account
+// and total counts, problem volumes and errors, the SNS subject, and a text
+// message cut to SNS's size limit with "... and N more" instead of silent
+// drops.
 package report
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -50,9 +52,13 @@ func (c *Counts) add(o Counts) {
 	c.Errors += o.Errors
 }
 
-// Region is one region's part of the report.
+// Region is one account x region pair's part of the report. Region "*"
+// with Failed set is an account that could not be entered (SPEC 11).
 type Region struct {
-	Region string `json:"region"`
+	// Account is the pair's 12-digit account; empty for the deployment's
+	// own when the caller does not name it.
+	Account string `json:"account,omitempty"`
+	Region  string `json:"region"`
 	Counts
 	// Failed names the error that stopped the region, if one did.
 	Failed string `json:"failed,omitempty"`
@@ -70,40 +76,68 @@ type Region struct {
 
 // Report is the whole run's report, as returned in the execution output.
 type Report struct {
-	ScheduleName  string    `json:"schedule_name"`
-	TagPrefix     string    `json:"tag_prefix"`
-	Execution     string    `json:"execution"`
-	RunTime       time.Time `json:"run_time"`
-	Start         time.Time `json:"start"`
-	End           time.Time `json:"end"`
-	DryRun        bool      `json:"dry_run"`
-	Failed        bool      `json:"failed"`
-	FailedRegions []string  `json:"failed_regions,omitempty"`
+	ScheduleName string    `json:"schedule_name"`
+	TagPrefix    string    `json:"tag_prefix"`
+	Execution    string    `json:"execution"`
+	RunTime      time.Time `json:"run_time"`
+	Start        time.Time `json:"start"`
+	End          time.Time `json:"end"`
+	DryRun       bool      `json:"dry_run"`
+	Failed       bool      `json:"failed"`
+	// FailedRegions names the failed pairs (see Region.Name).
+	FailedRegions []string `json:"failed_regions,omitempty"`
 	// Warnings counts what needs a look but did not fail the run: failed
 	// deletes, in-use skips, problem volumes, ceiling stops, notes.
-	Warnings int      `json:"warnings"`
-	Totals   Counts   `json:"totals"`
-	Regions  []Region `json:"regions"`
+	Warnings int    `json:"warnings"`
+	Totals   Counts `json:"totals"`
+	// Accounts are the per-account totals (SPEC 11), set only when the
+	// pairs span more than one account: a single-account report reads as
+	// it always did.
+	Accounts []AccountTotals `json:"accounts,omitempty"`
+	Regions  []Region        `json:"regions"`
+	// MorePairs, MoreAccounts and MoreFailedRegions count what a cut left
+	// out of Regions, Accounts and FailedRegions (SPEC 6: never dropped
+	// silently); zero in the full report.
+	MorePairs         int `json:"more_pairs,omitempty"`
+	MoreAccounts      int `json:"more_accounts,omitempty"`
+	MoreFailedRegions int `json:"more_failed_regions,omitempty"`
 	// FullReport is where the uncut report is kept, when lists were cut.
 	FullReport string `json:"full_report,omitempty"`
 }
 
-// Build sums the regions and marks the run failed if any region failed or
-// any due snapshot was not made (SPEC 6).
+// Build sorts the pairs by account and region, sums them per account and
+// for the run, and marks the run failed if any pair failed or any due
+// snapshot was not made (SPEC 6, 11).
 func Build(r Report, regions []Region) Report {
-	sort.Slice(regions, func(i, j int) bool { return regions[i].Region < regions[j].Region })
+	slices.SortStableFunc(regions, func(a, b Region) int {
+		return cmp.Or(cmp.Compare(a.Account, b.Account), cmp.Compare(a.Region, b.Region))
+	})
 	r.Regions = regions
 	r.Totals = Counts{}
-	r.FailedRegions = nil
+	r.FailedRegions, r.Accounts = nil, nil
+	r.MorePairs, r.MoreAccounts, r.MoreFailedRegions = 0, 0, 0
 	for _, reg := range regions {
 		r.Totals.add(reg.Counts)
 		if reg.Failed != "" {
-			r.FailedRegions = append(r.FailedRegions, reg.Region)
+			r.FailedRegions = append(r.FailedRegions, reg.Name())
 		}
+		r.Accounts = addToAccount(r.Accounts, reg)
+	}
+	if len(r.Accounts) < 2 {
+		r.Accounts = nil
 	}
 	r.Warnings = r.Totals.Errors + r.Totals.SkippedInUse + r.Totals.Problems
 	r.Failed = len(r.FailedRegions) > 0 || r.Totals.NotMade > 0
 	return r
+}
+
+// Name is how the report names the pair: the region alone when the
+// account is not named, else "<account>/<region>".
+func (reg Region) Name() string {
+	if reg.Account == "" {
+		return reg.Region
+	}
+	return reg.Account + "/" + reg.Region
 }
 
 // AllStoodDown tells whether every pair was left to another execution:
@@ -121,7 +155,7 @@ func (r Report) AllStoodDown() bool {
 // parts, else the number of warnings, else empty.
 func (r Report) Status() string {
 	var parts []string
-	if n := len(r.FailedRegions); n > 0 {
+	if n := len(r.FailedRegions) + r.MoreFailedRegions; n > 0 {
 		parts = append(parts, plural(n, "pair", "pairs")+" failed")
 	}
 	if n := r.Totals.NotMade; n > 0 {

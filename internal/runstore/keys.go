@@ -17,28 +17,57 @@ const (
 	JournalPrefix = "journal/"
 )
 
-// runKey names a record of one execution; region is empty for run-wide ones.
-func runKey(execution, region, name string) string {
-	return RunsPrefix + path.Join(segment(execution), region, name)
+// runKey names a record of one execution: run-wide when pair is empty,
+// else of one account x region pair.
+func runKey(execution, pair, name string) string {
+	return RunsPrefix + path.Join(segment(execution), pair, name)
 }
 
-// PlanKey is a region's plan, which Discover writes and every Apply reads.
-func PlanKey(execution, region string) string { return runKey(execution, region, "plan.json") }
+// pairDir is a pair's folder in an execution's records. The region "*"
+// (an account that could not be entered) is a valid key segment.
+func pairDir(account, region string) string { return path.Join(segment(account), segment(region)) }
 
-// SummaryKey is a region's part of the report, written when its work ends
-// (or when it stood down).
-func SummaryKey(execution, region string) string { return runKey(execution, region, "summary.json") }
+// ExecutionPrefix holds every record of one execution; a pair's are
+// <account>/<region>/ under it (the region "*" escaped).
+func ExecutionPrefix(execution string) string { return RunsPrefix + segment(execution) + "/" }
 
-// PartKey is one Apply invocation's outcomes: by round (the region's
+// PairsKey is the list of the run's account x region pairs that Plan
+// writes and the Distributed Map reads (ItemReader), one item per pair.
+func PairsKey(execution string) string { return runKey(execution, "", "pairs.json") }
+
+// AccountFailuresKey lists the accounts Plan could not enter (their role
+// could not be assumed): each is one failed entry of the report.
+func AccountFailuresKey(execution string) string {
+	return runKey(execution, "", "accounts-failed.json")
+}
+
+// MapResultsPrefix is where the Distributed Map writes its results
+// (ResultWriter); the report reads the pairs' summaries instead.
+func MapResultsPrefix(execution string) string { return runKey(execution, "", "map") }
+
+// PlanKey is a pair's plan, which Discover writes and every Apply reads.
+func PlanKey(execution, account, region string) string {
+	return runKey(execution, pairDir(account, region), "plan.json")
+}
+
+// SummaryKey is a pair's part of the report, written when its work ends,
+// when it stood down, or when it failed.
+func SummaryKey(execution, account, region string) string {
+	return runKey(execution, pairDir(account, region), "summary.json")
+}
+
+// PartKey is one Apply invocation's outcomes: by round (the pair's
 // successful invocations so far), then by invocation, so that a retry
 // keeps the part of the attempt it repeats; the summary counts repeated
 // work once.
-func PartKey(execution, region string, round int, invocation string) string {
-	return runKey(execution, region, fmt.Sprintf("apply-%07d-%s.json", round, invocation))
+func PartKey(execution, account, region string, round int, invocation string) string {
+	return runKey(execution, pairDir(account, region), fmt.Sprintf("apply-%07d-%s.json", round, invocation))
 }
 
-// PartsPrefix lists a region's parts, in round order.
-func PartsPrefix(execution, region string) string { return runKey(execution, region, "apply-") }
+// PartsPrefix lists a pair's parts, in round order.
+func PartsPrefix(execution, account, region string) string {
+	return runKey(execution, pairDir(account, region), "apply-")
+}
 
 // ReportKey is the run's full report (the e-mail and the execution output
 // are cut; this is not).

@@ -126,25 +126,30 @@ func TestPairKeysKeepAccountsApart(t *testing.T) {
 // records under runs/, a pair's under leases/ and journal/; a region's
 // parts sort in round order under its parts prefix.
 func TestKeyLayout(t *testing.T) {
-	const exec, region = "sched-2026-11-28", "eu-west-1"
+	const exec, acct, region = "sched-2026-11-28", "111111111111", "eu-west-1"
 	for _, tc := range []struct{ got, want string }{
-		{runstore.PlanKey(exec, region), "runs/sched-2026-11-28/eu-west-1/plan.json"},
-		{runstore.SummaryKey(exec, region), "runs/sched-2026-11-28/eu-west-1/summary.json"},
-		{runstore.PartKey(exec, region, 3, "req-1"), "runs/sched-2026-11-28/eu-west-1/apply-0000003-req-1.json"},
-		{runstore.PartsPrefix(exec, region), "runs/sched-2026-11-28/eu-west-1/apply-"},
+		{runstore.PairsKey(exec), "runs/sched-2026-11-28/pairs.json"},
+		{runstore.AccountFailuresKey(exec), "runs/sched-2026-11-28/accounts-failed.json"},
+		{runstore.MapResultsPrefix(exec), "runs/sched-2026-11-28/map"},
+		{runstore.PlanKey(exec, acct, region), "runs/sched-2026-11-28/111111111111/eu-west-1/plan.json"},
+		{runstore.SummaryKey(exec, acct, region), "runs/sched-2026-11-28/111111111111/eu-west-1/summary.json"},
+		{runstore.SummaryKey(exec, acct, "*"), "runs/sched-2026-11-28/111111111111/%2A/summary.json"},
+		{runstore.PartKey(exec, acct, region, 3, "req-1"), "runs/sched-2026-11-28/111111111111/eu-west-1/apply-0000003-req-1.json"},
+		{runstore.PartsPrefix(exec, acct, region), "runs/sched-2026-11-28/111111111111/eu-west-1/apply-"},
 		{runstore.ReportKey(exec), "runs/sched-2026-11-28/report.json"},
 		{runstore.LeaseKey("111111111111", "autosnap", region), "leases/111111111111/autosnap/eu-west-1.json"},
 		{runstore.JournalDir("111111111111", "autosnap", region, "2026-11-28T03:00:00Z"), "journal/111111111111/autosnap/eu-west-1/2026-11-28T03:00:00Z/"},
 	} {
 		assert.Equal(t, tc.want, tc.got)
 	}
-	assert.True(t, strings.HasPrefix(runstore.PartKey(exec, region, 12, "a"), runstore.PartsPrefix(exec, region)))
-	assert.Less(t, runstore.PartKey(exec, region, 9, "z"), runstore.PartKey(exec, region, 10, "a"), "round order is key order")
+	assert.True(t, strings.HasPrefix(runstore.PartKey(exec, acct, region, 12, "a"), runstore.PartsPrefix(exec, acct, region)))
+	assert.Less(t, runstore.PartKey(exec, acct, region, 9, "z"), runstore.PartKey(exec, acct, region, 10, "a"), "round order is key order")
+	assert.NotEqual(t, runstore.PlanKey(exec, acct, region), runstore.PlanKey(exec, "222222222222", region), "accounts apart")
 }
 
 // An execution named ".." (Step Functions allows it) stays one folder
 // under runs/.
 func TestExecutionNameIsOneSegment(t *testing.T) {
-	assert.Equal(t, "runs/%2E%2E/eu-west-1/plan.json", runstore.PlanKey("..", "eu-west-1"))
+	assert.Equal(t, "runs/%2E%2E/111111111111/eu-west-1/plan.json", runstore.PlanKey("..", "111111111111", "eu-west-1"))
 	assert.Equal(t, "runs/%2E%2E/report.json", runstore.ReportKey(".."))
 }

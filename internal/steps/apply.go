@@ -15,16 +15,17 @@ import (
 // invocation starts from the pair's journal, so a retry that gets less far
 // than a lost attempt, and the continuation after it, make no duplicate.
 func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
-	log := d.log(ctx, t.Run, t.Region, "apply")
+	t = t.pairAccount()
+	log := d.log(ctx, t.Run, t.Account, t.Region, "apply")
 	var plan ebs.Plan
-	if err := d.Store.Get(ctx, runstore.PlanKey(t.Run.Execution, t.Region), &plan); err != nil {
+	if err := d.Store.Get(ctx, runstore.PlanKey(t.Run.Execution, t.Account, t.Region), &plan); err != nil {
 		return t, failure("apply", err)
 	}
 	ceiling := ebs.NoCeiling // MaxDeletesPerRegion 0: no ceiling
 	if d.MaxDeletesPerRegion > 0 {
 		ceiling = max(d.MaxDeletesPerRegion-t.Deleted, 0)
 	}
-	worker, stopAt := d.worker(ctx, t.Region)
+	worker, stopAt := d.worker(ctx, t.Account, t.Region)
 	journal := d.journal(ctx, t)
 	job := ebs.Job{Params: t.Run.params(), Plan: plan, From: t.Cursor, StopAt: stopAt, MaxDeletes: ceiling, Journal: journal, Buckets: t.Buckets}
 	out, next, err := worker.Apply(ctx, job)
@@ -33,7 +34,7 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 	// (also past the deadline, which would lose it).
 	if len(out.Created)+len(out.Deleted)+len(out.Settled) > 0 || err == nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		key := runstore.PartKey(t.Run.Execution, t.Region, t.Round, journal.self)
+		key := runstore.PartKey(t.Run.Execution, t.Account, t.Region, t.Round, journal.self)
 		if perr := d.Store.Put(rctx, key, out); perr != nil && err == nil {
 			err = perr
 		}
@@ -58,7 +59,9 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 	if err != nil {
 		return t, failure("apply", err)
 	}
-	if err := d.Store.Put(ctx, runstore.SummaryKey(t.Run.Execution, t.Region), report.Summarize(plan, parts, d.MaxDeletesPerRegion)); err != nil {
+	summary := report.Summarize(plan, parts, d.MaxDeletesPerRegion)
+	summary.Account = t.Account
+	if err := d.Store.Put(ctx, runstore.SummaryKey(t.Run.Execution, t.Account, t.Region), summary); err != nil {
 		return t, failure("apply", err)
 	}
 	return t, nil
@@ -66,7 +69,7 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 
 // readParts reads every outcome record of a region, in round order.
 func readParts(ctx context.Context, store runstore.Store, t RegionTask) ([]ebs.Outcomes, error) {
-	keys, err := store.List(ctx, runstore.PartsPrefix(t.Run.Execution, t.Region))
+	keys, err := store.List(ctx, runstore.PartsPrefix(t.Run.Execution, t.Account, t.Region))
 	if err != nil {
 		return nil, err
 	}

@@ -12,29 +12,49 @@ import (
 // records the plan. A pair that another running execution holds is left
 // to it: its summary says so and the pair is done.
 func (d Deps) Discover(ctx context.Context, t RegionTask) (RegionTask, error) {
-	log := d.log(ctx, t.Run, t.Region, "discover")
+	t = t.pairAccount()
+	log := d.log(ctx, t.Run, t.Account, t.Region, "discover")
+	if t.Error != nil {
+		return d.recordFailure(ctx, t, log)
+	}
 	holder, err := d.takeLease(ctx, t)
 	if err != nil {
 		return t, failure("discover", err)
 	}
 	if holder != "" {
 		log.Info("stood down: another execution holds this pair", "handled_by", holder)
-		summary := report.Region{Region: t.Region, StoodDown: holder}
-		if err := d.Store.Put(ctx, runstore.SummaryKey(t.Run.Execution, t.Region), summary); err != nil {
+		summary := report.Region{Account: t.Account, Region: t.Region, StoodDown: holder}
+		if err := d.Store.Put(ctx, runstore.SummaryKey(t.Run.Execution, t.Account, t.Region), summary); err != nil {
 			return t, failure("discover", err)
 		}
 		t.StoodDown, t.Done = holder, true
 		return t, nil
 	}
-	plan, err := ebs.Discover(ctx, d.EC2(t.Region), d.limits(t.Region), t.Region, t.Run.params())
+	plan, err := ebs.Discover(ctx, d.EC2(t.Account, t.Region), d.limits(t.Account, t.Region), t.Region, t.Run.params())
 	if err != nil {
 		return t, failure("discover", err)
 	}
-	if err := d.Store.Put(ctx, runstore.PlanKey(t.Run.Execution, t.Region), plan); err != nil {
+	if err := d.Store.Put(ctx, runstore.PlanKey(t.Run.Execution, t.Account, t.Region), plan); err != nil {
 		return t, failure("discover", err)
 	}
 	t.Volumes = len(plan.Volumes)
 	t.Cursor, t.Round, t.Done, t.Deleted, t.Buckets = 0, 0, false, 0, nil
 	log.Info("discovered", "instances_managed", plan.InstancesManaged, "volumes_managed", len(plan.Volumes))
+	return t, nil
+}
+
+// recordFailure writes a failed pair's summary, naming the error the
+// pair's Catch put in the state: a pair's child execution ends SUCCEEDED
+// with its outcome in the run bucket, so one pair cannot fail the map and
+// the report finds every pair's outcome in one place (moto's Distributed
+// Map discards results, and Step Functions' result files are per map
+// run, not per pair).
+func (d Deps) recordFailure(ctx context.Context, t RegionTask, log stepLog) (RegionTask, error) {
+	summary := report.Region{Account: t.Account, Region: t.Region, Failed: report.StepFailed(t.Error.Error, t.Error.Cause)}
+	if err := d.Store.Put(ctx, runstore.SummaryKey(t.Run.Execution, t.Account, t.Region), summary); err != nil {
+		return t, failure("discover", err)
+	}
+	log.Warn("pair failed", "error", summary.Failed)
+	t.Done = true
 	return t, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/snapper/snapper/internal/errkind"
+	"github.com/snapper/snapper/internal/input"
 	"github.com/snapper/snapper/internal/runstore"
 	"github.com/snapper/snapper/internal/testkit"
 )
@@ -29,7 +30,7 @@ func FuzzPlanHandler(f *testing.F) {
 	for _, seed := range []string{`{}`, `{"ec2_regions":["all"]}`, `{"ec2_regions":["xx-nowhere-1"]}`, `{"interval":0}`, `"x"`, `null`, `{"time":"2026-11-25T03:00:00Z","dry_run":true}`} {
 		f.Add([]byte(seed), "exec-1", "2026-11-25T03:00:00Z")
 	}
-	deps := Deps{Regions: regionsOnly{}, Region: "eu-west-1", SNSArn: "arn:aws:sns:eu-west-1:123456789012:t",
+	deps := Deps{Regions: func(string) input.RegionLister { return regionsOnly{} }, Region: "eu-west-1", SNSArn: "arn:aws:sns:eu-west-1:123456789012:t",
 		Store: runstore.Store{Client: &testkit.S3{}, Bucket: "b"}}
 	f.Fuzz(func(t *testing.T, raw []byte, execution, start string) {
 		ev := PlanEvent{Input: json.RawMessage(raw), Execution: execution, StartTime: start}
@@ -47,7 +48,7 @@ func FuzzPlanHandler(f *testing.F) {
 			}
 			return
 		}
-		if len(out.Regions) == 0 || out.Run.Time.IsZero() || out.Run.Execution == "" {
+		if out.Count == 0 || out.Run.Time.IsZero() || out.Run.Execution == "" {
 			t.Fatalf("accepted an unusable plan: %+v", out)
 		}
 	})

@@ -24,7 +24,7 @@ type journal struct {
 var _ ebs.Journal = journal{}
 
 func (d Deps) journal(ctx context.Context, t RegionTask) journal {
-	dir := runstore.JournalDir(t.Run.Account, t.Run.Prefix, t.Region, rules.RunTag(t.Run.Time))
+	dir := runstore.JournalDir(t.Account, t.Run.Prefix, t.Region, rules.RunTag(t.Run.Time))
 	return journal{store: d.Store, dir: dir, self: invocationID(ctx)}
 }
 

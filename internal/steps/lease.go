@@ -21,7 +21,7 @@ func (d Deps) takeLease(ctx context.Context, t RegionTask) (string, error) {
 	if t.Run.DryRun {
 		return "", nil
 	}
-	key := runstore.LeaseKey(t.Run.Account, t.Run.Prefix, t.Region)
+	key := runstore.LeaseKey(t.Account, t.Run.Prefix, t.Region)
 	me := runstore.Lease{Execution: t.Run.Execution, ExecutionArn: t.Run.ExecutionArn, Run: rules.RunTag(t.Run.Time)}
 	return d.Store.TakeLease(ctx, key, me, d.running)
 }

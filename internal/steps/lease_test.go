@@ -28,7 +28,7 @@ func TestPairLease(t *testing.T) {
 		sim.AddVolume(r, sim.AddInstance(r, map[string]string{"autosnap": "1", "autosnap_retain": "2"}), nil)
 	}
 	sfn := &testkit.SFN{}
-	deps := Deps{EC2: func(r string) ebs.EC2 { return sim.Region(r) }, SFN: sfn,
+	deps := Deps{EC2: func(_, r string) ebs.EC2 { return sim.Region(r) }, SFN: sfn,
 		Store: runstore.Store{Client: &testkit.S3{}, Bucket: "b"}}
 	ctx := context.Background()
 	at := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
@@ -56,7 +56,7 @@ func TestPairLease(t *testing.T) {
 	assert.Equal(t, "europe", twice.StoodDown, "a second delivery of the pair stands down while the first runs")
 	assert.True(t, twice.Done)
 	var summary report.Region
-	require.NoError(t, deps.Store.Get(ctx, runstore.SummaryKey("twice", "eu-west-1"), &summary))
+	require.NoError(t, deps.Store.Get(ctx, runstore.SummaryKey("twice", "123456789012", "eu-west-1"), &summary))
 	assert.Equal(t, "europe", summary.StoodDown)
 
 	nextHour := discover(task("next-hour", "eu-west-1", at.Add(time.Hour)))

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snapper/snapper/internal/runstore"
 	"github.com/snapper/snapper/internal/steps"
 )
 
@@ -31,6 +32,7 @@ func TestEveryLogLineHasTheRequestID(t *testing.T) {
 	require.NoError(t, err)
 	report := readEvent[steps.ReportEvent](t, "report.json")
 	report.Run.SNSArn = deps.SNSArn
+	require.NoError(t, deps.Store.Put(ctx, runstore.PairsKey(report.Run.Execution), []steps.Pair{}))
 	_, err = deps.Report(ctx, report)
 	require.NoError(t, err)
 
@@ -41,7 +43,7 @@ func TestEveryLogLineHasTheRequestID(t *testing.T) {
 	for _, line := range lines {
 		assert.Contains(t, line, "requestId", line)
 		assert.Contains(t, line, "req-7f3a", line)
-		for _, key := range []string{"execution", "region", "step"} {
+		for _, key := range []string{"execution", "account", "region", "step"} {
 			assert.Contains(t, line, key, line)
 		}
 	}

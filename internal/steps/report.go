@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -22,23 +23,15 @@ type ReportOutput struct {
 	Cause  string        `json:"cause,omitempty"`
 }
 
-// Report gathers every region's summary, keeps the full report in the run
+// Report gathers every pair's summary, keeps the full report in the run
 // bucket, publishes the cut text to SNS and returns a cut report.
 func (d Deps) Report(ctx context.Context, ev ReportEvent) (ReportOutput, error) {
-	log := d.log(ctx, ev.Run, "", "report")
-	var regions []report.Region
-	for _, t := range ev.Regions {
-		reg := report.Region{Region: t.Region}
-		if t.Error != nil {
-			reg.Failed = report.StepFailed(t.Error.Error, t.Error.Cause)
-		} else if err := d.Store.Get(ctx, runstore.SummaryKey(ev.Run.Execution, t.Region), &reg); err != nil {
-			reg.Failed = report.SummaryUnreadable(err)
-			if errors.Is(err, runstore.ErrNotFound) {
-				reg.Failed = report.SummaryMissing(err)
-			}
-		}
-		regions = append(regions, reg)
+	log := d.log(ctx, ev.Run, ev.Run.Account, "", "report")
+	regions, err := d.gather(ctx, ev.Run.Execution)
+	if err != nil {
+		return ReportOutput{}, failure("report", err)
 	}
+	onlyOwnAccount(regions, ev.Run.Account)
 	full := report.Build(report.Report{
 		ScheduleName: ev.Run.ScheduleName, TagPrefix: ev.Run.Prefix, Execution: ev.Run.Execution,
 		RunTime: ev.Run.Time, Start: ev.Run.Start, End: d.now().UTC(), DryRun: ev.Run.DryRun,
@@ -50,9 +43,13 @@ func (d Deps) Report(ctx context.Context, ev ReportEvent) (ReportOutput, error) 
 	full.FullReport = fmt.Sprintf("s3://%s/%s", d.Store.Bucket, fullKey)
 	out := ReportOutput{Report: report.ForOutput(full), Failed: full.Failed}
 	if full.Failed {
+		// From the cut report: 8,000 failed pairs would not fit the output.
 		out.Cause = full.Status()
-		if len(full.FailedRegions) > 0 {
-			out.Cause += fmt.Sprintf("; failed: %v", full.FailedRegions)
+		if shown := out.Report.FailedRegions; len(shown) > 0 {
+			out.Cause += fmt.Sprintf("; failed: %v", shown)
+		}
+		if more := out.Report.MoreFailedRegions; more > 0 {
+			out.Cause += fmt.Sprintf(" ... and %d more", more)
 		}
 	}
 	if full.AllStoodDown() {
@@ -60,7 +57,7 @@ func (d Deps) Report(ctx context.Context, ev ReportEvent) (ReportOutput, error) 
 		log.Info("every pair stood down: no report sent")
 		return out, nil
 	}
-	_, err := d.SNS(input.SNSRegion(ev.Run.SNSArn)).Publish(ctx, &sns.PublishInput{
+	_, err = d.SNS(input.SNSRegion(ev.Run.SNSArn)).Publish(ctx, &sns.PublishInput{
 		TopicArn: aws.String(ev.Run.SNSArn),
 		Subject:  aws.String(report.Subject(ev.Run.ScheduleName, full.Status())),
 		Message:  aws.String(report.Text(full, report.MaxMessageBytes)),
@@ -81,4 +78,64 @@ func (d Deps) Report(ctx context.Context, ev ReportEvent) (ReportOutput, error) 
 	}
 	log.Info("reported", "failed", out.Failed, "created", full.Totals.Created, "deleted", full.Totals.Deleted, "cause", out.Cause)
 	return out, nil
+}
+
+// reportConcurrency is how many summaries the report reads at once: 20,000
+// pairs take seconds, not minutes.
+const reportConcurrency = 32
+
+// gather reads the run's pairs and the accounts Plan could not enter, then
+// every pair's summary. A pair whose summary is missing did not finish:
+// it is a failed pair, never silently absent.
+func (d Deps) gather(ctx context.Context, execution string) ([]report.Region, error) {
+	var pairs []Pair
+	if err := d.Store.Get(ctx, runstore.PairsKey(execution), &pairs); err != nil {
+		return nil, fmt.Errorf("read the run's pairs: %w", err)
+	}
+	var failed []AccountFailure
+	if err := d.Store.Get(ctx, runstore.AccountFailuresKey(execution), &failed); err != nil && !errors.Is(err, runstore.ErrNotFound) {
+		return nil, fmt.Errorf("read the accounts that could not be entered: %w", err)
+	}
+	regions := make([]report.Region, len(pairs), len(pairs)+len(failed))
+	sem := make(chan struct{}, reportConcurrency)
+	var wg sync.WaitGroup
+	for i, p := range pairs {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			regions[i] = d.summaryOf(ctx, execution, p)
+		})
+	}
+	wg.Wait()
+	for _, f := range failed {
+		regions = append(regions, report.Region{Account: f.Account, Region: "*", Failed: f.Error})
+	}
+	return regions, ctx.Err()
+}
+
+// summaryOf reads one pair's summary, or says why there is none.
+func (d Deps) summaryOf(ctx context.Context, execution string, p Pair) report.Region {
+	reg := report.Region{Account: p.Account, Region: p.Region}
+	if err := d.Store.Get(ctx, runstore.SummaryKey(execution, p.Account, p.Region), &reg); err != nil {
+		reg.Failed = report.SummaryUnreadable(err)
+		if errors.Is(err, runstore.ErrNotFound) {
+			reg.Failed = report.SummaryMissing(err)
+		}
+	}
+	reg.Account, reg.Region = p.Account, p.Region
+	return reg
+}
+
+// onlyOwnAccount drops the account from a run that covered only the
+// deployment's own account, so that a single-account report reads as it
+// always did: regions, not account/region pairs.
+func onlyOwnAccount(regions []report.Region, own string) {
+	for _, r := range regions {
+		if r.Account != own && r.Account != "self" {
+			return
+		}
+	}
+	for i := range regions {
+		regions[i].Account = ""
+	}
 }

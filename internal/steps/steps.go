@@ -5,6 +5,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/snapper/snapper/internal/accounts"
 	"github.com/snapper/snapper/internal/ebs"
 	"github.com/snapper/snapper/internal/errkind"
 	"github.com/snapper/snapper/internal/input"
@@ -32,9 +34,12 @@ type Run struct {
 	SNSArn       string    `json:"sns_arn"`
 	// Timezone is the IANA zone of the schedule's calendar (SPEC 2).
 	Timezone string `json:"timezone,omitempty"`
-	// ExecutionArn and Account identify who holds a pair's lease.
+	// ExecutionArn identifies who holds a pair's lease; Account is the
+	// deployment's own account, whose functions need no member role.
 	ExecutionArn string `json:"execution_arn,omitempty"`
 	Account      string `json:"account,omitempty"`
+	// MemberRole is the role assumed in every other account (SPEC 11).
+	MemberRole string `json:"member_role,omitempty"`
 }
 
 func (r Run) params() ebs.Params {
@@ -56,16 +61,46 @@ type PlanEvent struct {
 	StartTime    string          `json:"start_time"`
 }
 
-// PlanOutput is the run and the regions the Map fans out over.
+// PlanOutput is the run and where its pairs are: the list of account x
+// region pairs stays in the run bucket (it grows with the fleet), and the
+// Distributed Map reads it from there.
 type PlanOutput struct {
-	Run     Run      `json:"run"`
-	Regions []string `json:"regions"`
+	Run   Run         `json:"run"`
+	Pairs PairsObject `json:"pairs"`
+	// Count is how many pairs the map runs; Accounts how many accounts
+	// they are in, and AccountsFailed how many could not be entered.
+	Count          int `json:"count"`
+	Accounts       int `json:"accounts"`
+	AccountsFailed int `json:"accounts_failed"`
+	// MaxConcurrency is how many pairs run at once (MaxConcurrencyPath):
+	// the template's PairConcurrency.
+	MaxConcurrency int `json:"max_concurrency"`
 }
 
-// RegionTask is the state of one Map iteration. The cursors let a region
-// continue in the next invocation where the previous one stopped.
+// PairsObject is the S3 object the map's ItemReader reads.
+type PairsObject struct {
+	Bucket string `json:"Bucket"`
+	Key    string `json:"Key"`
+}
+
+// Pair is one item of the pairs list: one account x region.
+type Pair struct {
+	Account string `json:"account"`
+	Region  string `json:"region"`
+}
+
+// AccountFailure is an account Plan could not enter (its member role could
+// not be assumed, or its regions not listed): one failed entry.
+type AccountFailure struct {
+	Account string `json:"account"`
+	Error   string `json:"error"`
+}
+
+// RegionTask is the state of one pair's child execution. The cursors let
+// a pair continue in the next invocation where the previous one stopped.
 type RegionTask struct {
 	Run     Run    `json:"run"`
+	Account string `json:"account"`
 	Region  string `json:"region"`
 	Volumes int    `json:"volumes"`
 	// Cursor is the index of the next volume of the plan to work on.
@@ -83,16 +118,27 @@ type RegionTask struct {
 	StoodDown string `json:"stood_down,omitempty"`
 }
 
+// pairAccount is the task's account: a state without one (an event file
+// from before accounts) is the deployment's own account, so that its
+// lease and journal are the ones every other execution of it uses.
+func (t RegionTask) pairAccount() RegionTask {
+	if t.Account == "" {
+		t.Account = cmp.Or(t.Run.Account, "self")
+	}
+	return t
+}
+
 // TaskError is what a Catch puts in the state (ResultPath $.error).
 type TaskError struct {
 	Error string `json:"Error"`
 	Cause string `json:"Cause"`
 }
 
-// ReportEvent is the report step's input: the run and every region's end state.
+// ReportEvent is the report step's input: the run. The pairs and their
+// summaries are read from the run bucket, so the input stays small
+// whatever the number of pairs.
 type ReportEvent struct {
-	Run     Run          `json:"run"`
-	Regions []RegionTask `json:"regions"`
+	Run Run `json:"run"`
 }
 
 // SFN lists the Step Functions call the discover step makes: is the
@@ -110,14 +156,32 @@ type SNS interface {
 
 var _ SNS = (*sns.Client)(nil)
 
+// DefaultPairConcurrency is the template's PairConcurrency default: each
+// running pair holds at most one Lambda at a time, so this stays well
+// under an account's default 1,000 concurrent executions.
+const DefaultPairConcurrency = 200
+
 // Deps are what the handlers are built from; main.go and the local runner
 // construct them once.
 type Deps struct {
-	// EC2 returns the client for a region's discovery and apply.
-	EC2 func(region string) ebs.EC2
-	// Regions answers the plan step's one EC2 question, in the
-	// deployment's region: which regions are enabled.
-	Regions input.RegionLister
+	// EC2 returns the client for a pair's discovery and apply: in the
+	// deployment's own account with its own credentials, in any other
+	// with the member role's session.
+	EC2 func(account, region string) ebs.EC2
+	// Regions answers the plan step's one EC2 question in an account:
+	// which regions are enabled. Read-only.
+	Regions func(account string) input.RegionLister
+	// Enter checks that an account other than the deployment's can be
+	// entered (its member role assumed); nil: every account can.
+	Enter func(ctx context.Context, account string) error
+	// Org lists the organization's accounts; nil when the deployment has
+	// no Organizations access (OrganizationAccess Disabled).
+	Org accounts.OrgReader
+	// MemberRole is the deployment's MemberRoleName.
+	MemberRole string
+	// PairConcurrency is how many pairs' child executions run at once
+	// (0: DefaultPairConcurrency).
+	PairConcurrency int
 	// SNS returns the client for the region of a topic.
 	SNS   func(region string) SNS
 	SFN   SFN
@@ -143,7 +207,7 @@ type Deps struct {
 	// Clock, when set, is a region's own clock, which its work and its
 	// invocations' deadlines run on (the simulator's event clocks), and
 	// Deadline the invocation's deadline on it.
-	Clock    func(region string) ebs.Clock
+	Clock    func(account, region string) ebs.Clock
 	Deadline func(ctx context.Context) (time.Time, bool)
 	Logger   *slog.Logger
 	// Metrics receives the report's CloudWatch Embedded Metric Format
@@ -159,14 +223,14 @@ func (d Deps) now() time.Time {
 	return time.Now()
 }
 
-// limits are fresh client-side buckets for a region's work, on its clock.
-func (d Deps) limits(region string) ebs.Limits {
+// limits are fresh client-side buckets for a pair's work, on its clock.
+func (d Deps) limits(account, region string) ebs.Limits {
 	l := ebs.AWSLimits(1)
 	if d.Limits != nil {
 		l = d.Limits()
 	}
 	if d.Clock != nil {
-		l.Clock = d.Clock(region)
+		l.Clock = d.Clock(account, region)
 	}
 	return l
 }
@@ -174,12 +238,12 @@ func (d Deps) limits(region string) ebs.Limits {
 // log is the step's logger: every line carries execution, region and step,
 // and goes out with the invocation's context, from which the Lambda log
 // handler (lambdacontext) takes the request id.
-func (d Deps) log(ctx context.Context, run Run, regionName, step string) stepLog {
+func (d Deps) log(ctx context.Context, run Run, account, regionName, step string) stepLog {
 	l := d.Logger
 	if l == nil {
 		l = slog.Default()
 	}
-	return stepLog{ctx: ctx, l: l.With("execution", run.Execution, "region", regionName, "step", step)}
+	return stepLog{ctx: ctx, l: l.With("execution", run.Execution, "account", account, "region", regionName, "step", step)}
 }
 
 // stepLog binds the context, so that no call can leave it out.
@@ -218,10 +282,10 @@ func (d Deps) stopAt(ctx context.Context, now func() time.Time) (time.Time, time
 	return now().Add(remaining - margin), margin
 }
 
-func (d Deps) worker(ctx context.Context, regionName string) (ebs.Worker, time.Time) {
-	w := ebs.Worker{EC2: d.EC2(regionName), Limits: d.limits(regionName), Concurrency: max(d.Concurrency, 1), Now: d.Now, Sleep: d.Sleep}
+func (d Deps) worker(ctx context.Context, account, regionName string) (ebs.Worker, time.Time) {
+	w := ebs.Worker{EC2: d.EC2(account, regionName), Limits: d.limits(account, regionName), Concurrency: max(d.Concurrency, 1), Now: d.Now, Sleep: d.Sleep}
 	if d.Clock != nil {
-		c := d.Clock(regionName)
+		c := d.Clock(account, regionName)
 		w.Now, w.Sleep = c.Now, c.Sleep
 	}
 	stopAt, drain := d.stopAt(ctx, w.NowFunc())

@@ -18,6 +18,7 @@ import (
 	"github.com/snapper/snapper/internal/ebs"
 	"github.com/snapper/snapper/internal/ec2sim"
 	"github.com/snapper/snapper/internal/errkind"
+	"github.com/snapper/snapper/internal/input"
 	"github.com/snapper/snapper/internal/runstore"
 	"github.com/snapper/snapper/internal/steps"
 	"github.com/snapper/snapper/internal/testkit"
@@ -40,8 +41,8 @@ func newDeps(t *testing.T) (steps.Deps, world) {
 	w := world{sim: ec2sim.New(), bucket: &testkit.S3{}, sns: testkit.NewTopics(topicArn)}
 	w.sim.Enabled = ec2sim.Regions
 	deps := steps.Deps{
-		EC2:     func(region string) ebs.EC2 { return w.sim.Region(region) },
-		Regions: w.sim.Region("us-east-1"),
+		EC2:     func(_, region string) ebs.EC2 { return w.sim.Region(region) },
+		Regions: func(string) input.RegionLister { return w.sim.Region("us-east-1") },
 		SNS:     func(string) steps.SNS { return w.sns },
 		SFN:     &testkit.SFN{},
 		Store:   runstore.Store{Client: w.bucket, Bucket: "runs"},
@@ -84,9 +85,12 @@ func TestPlanAllRegionsUsesDescribeRegions(t *testing.T) {
 	deps, _ := newDeps(t)
 	out, err := deps.Plan(context.Background(), readEvent[steps.PlanEvent](t, "plan-all-regions.json"))
 	require.NoError(t, err)
-	assert.Greater(t, len(out.Regions), 15)
-	assert.Contains(t, out.Regions, "eu-west-1")
-	assert.Contains(t, out.Regions, "ap-southeast-2")
+	var pairs []steps.Pair
+	require.NoError(t, deps.Store.Get(context.Background(), out.Pairs.Key, &pairs))
+	assert.Greater(t, len(pairs), 15)
+	assert.Equal(t, len(pairs), out.Count)
+	assert.Contains(t, pairs, steps.Pair{Account: "123456789012", Region: "eu-west-1"})
+	assert.Contains(t, pairs, steps.Pair{Account: "123456789012", Region: "ap-southeast-2"})
 }
 
 func TestPlanRejectsBadInputByName(t *testing.T) {
@@ -149,7 +153,8 @@ func TestRegionSteps(t *testing.T) {
 	require.NoError(t, err)
 	var metrics strings.Builder
 	deps.Metrics = &metrics
-	out, err := deps.Report(ctx, steps.ReportEvent{Run: task.Run, Regions: []steps.RegionTask{{Region: region, Volumes: task.Volumes}}})
+	require.NoError(t, deps.Store.Put(ctx, runstore.PairsKey(task.Run.Execution), []steps.Pair{{Account: task.Account, Region: region}}))
+	out, err := deps.Report(ctx, steps.ReportEvent{Run: task.Run})
 	require.NoError(t, err)
 	assert.Contains(t, metrics.String(), `"Region":"ap-south-1"`)
 	assert.Contains(t, metrics.String(), `"SnapshotsCreated":1`)
@@ -191,30 +196,45 @@ func TestRegionSteps(t *testing.T) {
 	assert.Contains(t, msg.Message, problemRoot+": tag autosnap=\"x\" is not a positive whole number")
 }
 
-func TestReportOnTheEventFileNamesTheFailedRegion(t *testing.T) {
+// A pair whose step failed is recorded by its child (the Catch's state
+// through Discover), a pair whose summary never came is missing, and an
+// account that could not be entered is one failed entry: all three are
+// named, and the run fails.
+func TestReportOnTheEventFileNamesTheFailedPairs(t *testing.T) {
 	deps, _ := newDeps(t)
+	ctx := context.Background()
 	ev := readEvent[steps.ReportEvent](t, "report.json")
 	ev.Run.SNSArn = deps.SNSArn
-	// us-east-1's summary was never written: it is reported as failed too,
-	// and as missing.
-	out, err := deps.Report(context.Background(), ev)
+	exec := ev.Run.Execution
+	require.NoError(t, deps.Store.Put(ctx, runstore.PairsKey(exec), []steps.Pair{
+		{Account: "123456789012", Region: "us-east-1"}, {Account: "123456789012", Region: "eu-west-1"}}))
+	require.NoError(t, deps.Store.Put(ctx, runstore.AccountFailuresKey(exec), []steps.AccountFailure{
+		{Account: "333333333333", Error: "enter account 333333333333: api error AccessDenied: not authorized to perform sts:AssumeRole"}}))
+	failed := readEvent[steps.RegionTask](t, "discover.json")
+	failed.Region = "eu-west-1"
+	failed.Error = &steps.TaskError{Error: "TransientError", Cause: `{"errorType":"TransientError","errorMessage":"discover: describe volumes: RequestLimitExceeded"}`}
+	done, err := deps.Discover(ctx, failed)
+	require.NoError(t, err)
+	assert.True(t, done.Done, "the failed pair's child ends")
+
+	out, err := deps.Report(ctx, ev)
 	require.NoError(t, err)
 	assert.True(t, out.Failed)
-	assert.ElementsMatch(t, []string{"eu-west-1", "us-east-1"}, out.Report.FailedRegions)
-	assert.Contains(t, out.Report.Regions[0].Failed, "TransientError: discover: describe volumes: RequestLimitExceeded")
-	assert.Contains(t, out.Cause, "eu-west-1")
-	// Missing, not unreadable: with s3:ListBucket S3 answers 404, which the
-	// store reads as missing (see internal/runstore for the 403 without it).
-	require.Len(t, out.Report.Regions, 2)
-	assert.Equal(t, "us-east-1", out.Report.Regions[1].Region)
-	assert.Contains(t, out.Report.Regions[1].Failed, "its summary is missing")
-	assert.Contains(t, out.Report.Regions[1].Failed, "NoSuchKey")
+	assert.ElementsMatch(t, []string{"123456789012/eu-west-1", "123456789012/us-east-1", "333333333333/*"}, out.Report.FailedRegions)
+	byPair := map[string]string{}
+	for _, r := range out.Report.Regions {
+		byPair[r.Account+"/"+r.Region] = r.Failed
+	}
+	assert.Contains(t, byPair["123456789012/eu-west-1"], "TransientError: discover: describe volumes: RequestLimitExceeded")
+	assert.Contains(t, byPair["123456789012/us-east-1"], "its summary is missing")
+	assert.Contains(t, byPair["333333333333/*"], "AccessDenied")
+	assert.Contains(t, out.Cause, "333333333333/*")
 }
 
 func TestReportSurvivesAFailedPublish(t *testing.T) {
 	deps, _ := newDeps(t)
 	ev := readEvent[steps.ReportEvent](t, "report.json")
-	ev.Regions = nil
+	require.NoError(t, deps.Store.Put(context.Background(), runstore.PairsKey(ev.Run.Execution), []steps.Pair{}))
 	ev.Run.SNSArn = "arn:aws:sns:us-east-1:123456789012:no-such-topic"
 	out, err := deps.Report(context.Background(), ev)
 	require.NoError(t, err, "the report is still returned")

@@ -4,20 +4,26 @@
 package wiring
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/snapper/snapper/internal/accounts"
 	"github.com/snapper/snapper/internal/awsconf"
 	"github.com/snapper/snapper/internal/ebs"
+	"github.com/snapper/snapper/internal/input"
 	"github.com/snapper/snapper/internal/runstore"
 	"github.com/snapper/snapper/internal/steps"
 )
@@ -33,6 +39,15 @@ const (
 	// EnvS3PathStyle=true makes S3 use path-style addresses, which local
 	// endpoints (AWS_ENDPOINT_URL pointing at `snapper local up`) need.
 	EnvS3PathStyle = "SNAPPER_S3_PATH_STYLE"
+	// EnvAccount is the deployment's own account, whose work needs no
+	// member role; EnvMemberRole the role assumed in every other.
+	EnvAccount    = "SNAPPER_ACCOUNT"
+	EnvMemberRole = "MEMBER_ROLE"
+	// EnvOrganizationAccess=Enabled lets Plan resolve OUs, the root and
+	// "organization" (the template's OrganizationAccess).
+	EnvOrganizationAccess = "ORGANIZATION_ACCESS"
+	// EnvPairConcurrency is the Distributed Map's concurrency.
+	EnvPairConcurrency = "PAIR_CONCURRENCY"
 )
 
 // FromEnv builds the handlers' dependencies from the environment.
@@ -57,29 +72,77 @@ func FromEnv(ctx context.Context) (steps.Deps, error) {
 	if os.Getenv(EnvS3PathStyle) == "true" {
 		s3Opts = append(s3Opts, func(o *s3.Options) { o.UsePathStyle = true })
 	}
-	deps := New(cfg, os.Getenv(EnvBucket), os.Getenv(EnvTopic), conc, s3Opts...)
+	deps := New(cfg, Deployment{Bucket: os.Getenv(EnvBucket), Topic: os.Getenv(EnvTopic), Account: os.Getenv(EnvAccount),
+		MemberRole: os.Getenv(EnvMemberRole), Organizations: os.Getenv(EnvOrganizationAccess) == "Enabled"}, conc, s3Opts...)
 	deps.MaxDeletesPerRegion = maxDeletes
+	if v := os.Getenv(EnvPairConcurrency); v != "" {
+		if deps.PairConcurrency, err = strconv.Atoi(v); err != nil || deps.PairConcurrency < 1 {
+			return steps.Deps{}, fmt.Errorf("%s=%q: must be a positive integer", EnvPairConcurrency, v)
+		}
+	}
 	deps.Metrics = os.Stdout
 	deps.MetricsNamespace = os.Getenv(EnvMetricsNamespace)
 	return deps, nil
 }
 
+// Deployment is what the stack tells every function about itself.
+type Deployment struct {
+	Bucket, Topic string
+	// Account is the stack's own account; MemberRole the role name
+	// assumed in every other (default snapper-member).
+	Account, MemberRole string
+	// Organizations: Plan may call Organizations.
+	Organizations bool
+}
+
 // New builds the dependencies from one aws.Config. s3Opts adjust the S3
-// client (local endpoints need path-style addressing).
-func New(cfg aws.Config, bucket, topic string, concurrency int, s3Opts ...func(*s3.Options)) steps.Deps {
-	return steps.Deps{
-		EC2: func(region string) ebs.EC2 {
-			return ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.Region = region })
+// client (local endpoints need path-style addressing). Clients of another
+// account use the member role's session, one per account, cached for the
+// process (warm invocations reuse it) and refreshed before it expires.
+func New(cfg aws.Config, dep Deployment, concurrency int, s3Opts ...func(*s3.Options)) steps.Deps {
+	sessions := &accounts.Sessions{Base: cfg, STS: sts.NewFromConfig(cfg), Self: dep.Account,
+		RoleName: cmp.Or(dep.MemberRole, input.DefaultMemberRole), Partition: partitionOf(cfg.Region)}
+	configOf := func(account string) aws.Config {
+		if account == "self" {
+			return cfg
+		}
+		return sessions.Config(account)
+	}
+	deps := steps.Deps{
+		EC2: func(account, region string) ebs.EC2 {
+			return ec2.NewFromConfig(configOf(account), func(o *ec2.Options) { o.Region = region })
 		},
-		Regions: ec2.NewFromConfig(cfg),
+		Regions: func(account string) input.RegionLister { return ec2.NewFromConfig(configOf(account)) },
+		Enter: func(ctx context.Context, account string) error {
+			if account == "self" {
+				return nil
+			}
+			return sessions.Check(ctx, account)
+		},
 		SNS: func(region string) steps.SNS {
 			return sns.NewFromConfig(cfg, func(o *sns.Options) { o.Region = region })
 		},
 		SFN:         sfn.NewFromConfig(cfg),
-		Store:       runstore.Store{Client: s3.NewFromConfig(cfg, s3Opts...), Bucket: bucket},
+		Store:       runstore.Store{Client: s3.NewFromConfig(cfg, s3Opts...), Bucket: dep.Bucket},
 		Region:      cfg.Region,
-		SNSArn:      topic,
+		SNSArn:      dep.Topic,
+		MemberRole:  sessions.RoleName,
 		Concurrency: concurrency,
 		Logger:      lambdacontext.NewLogger(),
 	}
+	if dep.Organizations {
+		deps.Org = organizations.NewFromConfig(cfg)
+	}
+	return deps
+}
+
+// partitionOf is the partition of a region, for the member role's ARN.
+func partitionOf(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
 }
