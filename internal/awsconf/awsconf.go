@@ -16,9 +16,10 @@ import (
 )
 
 // RetryableCodes are answers that clear by themselves: throttling, the
-// per-volume snapshot limits, and server-side failures. The SDK already
+// per-volume snapshot limits, server-side failures, and expired session
+// credentials. The SDK already
 // retries the generic ones.
-var RetryableCodes = slices.Concat(errkind.Throttle, errkind.PerVolume, errkind.Internal, errkind.Unavailable)
+var RetryableCodes = slices.Concat(errkind.Throttle, errkind.PerVolume, errkind.Internal, errkind.Unavailable, errkind.Expired)
 
 // MaxAttempts is high on purpose: a call's retries end with the
 // invocation's deadline (the context), not after a few throttles; the

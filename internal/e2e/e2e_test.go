@@ -93,7 +93,12 @@ func (o outcome) entered(state string) bool {
 
 func inventory(t *testing.T, region string) map[string]demo.SnapshotInfo {
 	t.Helper()
-	list, err := demo.NewSeeder(env.Config(), region).Inventory(context.Background())
+	return inventoryIn(t, env.Config(), region)
+}
+
+func inventoryIn(t *testing.T, cfg aws.Config, region string) map[string]demo.SnapshotInfo {
+	t.Helper()
+	list, err := demo.NewSeeder(cfg, region).Inventory(context.Background())
 	require.NoError(t, err)
 	out := map[string]demo.SnapshotInfo{}
 	for _, s := range list {
@@ -150,8 +155,15 @@ type specFleet struct {
 
 func seedSpecFleet(t *testing.T, region string) specFleet {
 	t.Helper()
+	return seedSpecFleetIn(t, env.Config(), region)
+}
+
+// seedSpecFleetIn seeds the spec fleet in the account cfg's credentials
+// are in (a member account's assumed-role session).
+func seedSpecFleetIn(t *testing.T, cfg aws.Config, region string) specFleet {
+	t.Helper()
 	ctx := context.Background()
-	s := demo.NewSeeder(env.Config(), region)
+	s := demo.NewSeeder(cfg, region)
 	tool := demo.Tags{"snapshot_tool": "autosnap"}
 	var f specFleet
 	var err error

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,11 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snapper/snapper/internal/accounts"
 	"github.com/snapper/snapper/internal/ec2sim"
 	"github.com/snapper/snapper/internal/localaws"
 	"github.com/snapper/snapper/internal/report"
@@ -35,8 +39,12 @@ type snap struct {
 }
 
 func fromMoto(t *testing.T, region string) map[string]snap {
+	return fromMotoIn(t, env.Config(), region)
+}
+
+func fromMotoIn(t *testing.T, cfg aws.Config, region string) map[string]snap {
 	out := map[string]snap{}
-	for id, s := range inventory(t, region) {
+	for id, s := range inventoryIn(t, cfg, region) {
 		out[id] = snap{ID: id, Volume: s.VolumeID, State: s.State, Run: s.Tags["autosnap_run"], Tool: s.Tags["snapshot_tool"]}
 	}
 	return out
@@ -157,6 +165,12 @@ func matrixCases() []matrixCase {
 		{name: "the report cannot be published", faults: "service=sns,action=Publish,error=AuthorizationError,status=403", region: "ap-east-1", status: "FAILED",
 			reportSays: []string{"snapshots created: 5"}},
 		{name: "second schedule of the same prefix in another region at the same time", region: "ca-west-1", status: "SUCCEEDED", run: twoSchedules},
+		{name: "AssumeRole denied for one account (two member accounts)", region: "eu-west-1", status: "FAILED", run: twoAccounts,
+			faults:     "service=sts,action=AssumeRole,account=555555555555,error=AccessDenied,status=403",
+			reportSays: []string{"555555555555/*", "AccessDenied", "1 pair failed"}},
+		{name: "credentials expire during Apply (a member account's creates and deletes refused with ExpiredToken)", region: "us-west-2", status: "SUCCEEDED", run: twoAccounts,
+			faults:     "service=ec2,action=CreateSnapshot,account=444444444444,error=ExpiredToken,status=403,count=3;service=ec2,action=DeleteSnapshot,account=444444444444,error=ExpiredToken,status=403,count=3",
+			reportSays: []string{`"totals":{"instances_managed":10,"volumes_managed":14,"snapshots_created":10`, "errors: 0"}},
 		{name: "describe lag (new snapshots invisible 2 s; 3 create answers lost; Apply retried at once)", region: "eu-west-1", status: "SUCCEEDED", simVolumes: 12,
 			faults: "function=ApplyFunction,crash=after,count=1", sim: func(s *ec2sim.Sim) {
 				s.DescribeLag = 2 * time.Second
@@ -317,6 +331,35 @@ func twoSchedules(t *testing.T, tc matrixCase) (map[string]snap, map[string]snap
 	}
 	o := outcome{Result: results["america"], Report: reportOf(t, results["america"])}
 	return before, merge(fromMoto(t, tc.region), fromMoto(t, other)), j, rules.RunTag(run), o
+}
+
+// twoAccounts runs accounts 444444444444 and 555555555555, each with the
+// spec fleet in tc.region, entered through the member role. A fault may
+// refuse 555555555555's role: its fleet must then stay exactly as it was
+// and the other account's is judged; else both are.
+func twoAccounts(t *testing.T, tc matrixCase) (map[string]snap, map[string]snap, judged, string, outcome) {
+	sessions := &accounts.Sessions{Base: env.Config(), STS: sts.NewFromConfig(env.Config()), RoleName: "snapper-member"}
+	entered, other := sessions.Config("444444444444"), sessions.Config("555555555555")
+	f, g := seedSpecFleetIn(t, entered, tc.region), seedSpecFleetIn(t, other, tc.region)
+	before, otherBefore := fromMotoIn(t, entered, tc.region), fromMotoIn(t, other, tc.region)
+	run := tomorrow()
+	off := withFaults(t, env, tc.faults)
+	o := execute(t, map[string]any{"accounts": []string{"444444444444", "555555555555"}, "ec2_regions": []string{tc.region},
+		"time": run.Format(time.RFC3339), "schedule_name": "matrix"})
+	off()
+	after, otherAfter := fromMotoIn(t, entered, tc.region), fromMotoIn(t, other, tc.region)
+	j := f.judged()
+	if slices.Contains(o.Report.FailedRegions, "555555555555/*") {
+		assert.Equal(t, otherBefore, otherAfter, "the account that could not be entered is untouched")
+		return before, after, j, rules.RunTag(run), o
+	}
+	k := g.judged()
+	j.due = append(j.due, k.due...)
+	j.never = append(j.never, k.never...)
+	for v, n := range k.retain {
+		j.retain[v] = n
+	}
+	return merge(before, otherBefore), merge(after, otherAfter), j, rules.RunTag(run), o
 }
 
 func merge(a, b map[string]snap) map[string]snap {

@@ -224,8 +224,9 @@ func drain(l *rate.Limiter, now time.Time) {
 // harmless.
 func (w Worker) deleteOne(ctx context.Context, d *Deleted) {
 	// Throttling is retried by paced, through the delete bucket; the SDK
-	// retries server failures (a repeated delete is harmless).
-	retryer := awsconf.RetryOnly(slices.Concat(errkind.Internal, errkind.Unavailable)...)
+	// retries server failures (a repeated delete is harmless) and expired
+	// credentials.
+	retryer := awsconf.RetryOnly(slices.Concat(errkind.Internal, errkind.Unavailable, errkind.Expired)...)
 	err := w.paced(ctx, w.Limits.Delete, func() error {
 		_, err := w.EC2.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(d.SnapshotID)}, func(o *ec2.Options) { o.Retryer = retryer })
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -28,8 +29,9 @@ const maxCreates = 3
 func (a *applier) createOne(ctx context.Context, mv rules.ManagedVolume) Created {
 	c := Created{VolumeID: mv.VolumeID}
 	// Throttling is retried by paced, through the create bucket; the SDK
-	// retries the per-volume limits, and after an unknown answer nothing.
-	retryer := awsconf.RetryOnly(errkind.PerVolume...)
+	// retries the per-volume limits and expired credentials (neither
+	// started a snapshot), and after an unknown answer nothing.
+	retryer := awsconf.RetryOnly(slices.Concat(errkind.PerVolume, errkind.Expired)...)
 	for attempt := 1; attempt <= maxCreates; attempt++ {
 		var out *ec2.CreateSnapshotOutput
 		err := a.w.paced(ctx, a.w.Limits.Create, func() (err error) {
@@ -60,7 +62,7 @@ func (a *applier) createOne(ctx context.Context, mv rules.ManagedVolume) Created
 			c.Error = fmt.Sprintf("%s; looking it up by its run tag failed: %v", c.Error, lerr)
 			return c
 		}
-		retryer = awsconf.RetryOnly()
+		retryer = awsconf.RetryOnly(errkind.Expired...)
 	}
 	c.Error += fmt.Sprintf(" (after %d attempts, each looked up by its run tag for %s)", maxCreates, a.w.lookupFor())
 	return c

@@ -22,6 +22,11 @@ var (
 	// was carried out is unknown.
 	Unavailable = []string{"ServiceUnavailable", "Unavailable"}
 	Internal    = []string{"InternalError", "InternalFailure"}
+	// Expired refuse a call signed with credentials that had expired
+	// (a member account's session, SPEC 11) before it was authorized: it
+	// was not carried out, and the retry's signature uses the session the
+	// cache has refreshed by then.
+	Expired = []string{"ExpiredToken", "ExpiredTokenException", "RequestExpired"}
 	// Denied are answers that a retry cannot change.
 	Denied = []string{"UnauthorizedOperation", "AccessDenied", "AuthFailure", "OptInRequired", "InvalidClientTokenId", "NoSuchBucket", "NoSuchKey"}
 )

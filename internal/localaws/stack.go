@@ -170,7 +170,7 @@ func (e *Env) deps(opts Options) (deps steps.Deps, scale float64) {
 	if logOut == nil {
 		logOut = io.Discard
 	}
-	deps = wiring.New(e.Config(), wiring.Deployment{Bucket: e.Bucket, Topic: e.TopicArn, Account: Account}, max(opts.Concurrency, 16), PathStyle)
+	deps = wiring.New(e.Config(), wiring.Deployment{Bucket: e.Bucket, Topic: e.TopicArn, Account: Account, Organizations: true}, max(opts.Concurrency, 16), PathStyle)
 	deps.Logger = slog.New(requestIDHandler{slog.NewJSONHandler(logOut, nil)})
 	deps.Limits = func() ebs.Limits { return ebs.Limits{} }
 	if opts.EC2Limits > 0 {
