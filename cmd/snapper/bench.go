@@ -34,7 +34,11 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer stopProfile()
 	var results []bench.Result
 	for _, spec := range specs {
-		fmt.Fprintf(stderr, "== %s: %d regions x %d volumes\n", spec.EC2, spec.Regions, spec.VolumesPerRegion)
+		if spec.Accounts > 0 {
+			fmt.Fprintf(stderr, "== %s: %d accounts x %d regions x %d volumes\n", spec.EC2, spec.Accounts, spec.Regions, spec.VolumesPerRegion)
+		} else {
+			fmt.Fprintf(stderr, "== %s: %d regions x %d volumes\n", spec.EC2, spec.Regions, spec.VolumesPerRegion)
+		}
 		r, err := bench.Run(ctx, spec, stderr)
 		if err != nil {
 			return err
@@ -60,6 +64,7 @@ type benchOptions struct {
 	latency     time.Duration
 	naive       bool
 	naiveBudget time.Duration
+	accounts    int
 }
 
 func (o *benchOptions) register(fs *flag.FlagSet) {
@@ -72,6 +77,7 @@ func (o *benchOptions) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.scale, "scale", 0, "simulator clock: 0, an event clock per region (EC2's waits jumped over, the rest in real time); S > 0, one clock S times real time")
 	fs.DurationVar(&o.latency, "latency", 60*time.Millisecond, "simulated EC2 latency per call")
 	fs.BoolVar(&o.naive, "naive", true, "also run the naive baseline")
+	fs.IntVar(&o.accounts, "accounts", 0, "repeat the fleet in N member accounts (100000000001, ...), each with its own buckets, run through the Distributed Map; simulator only (--ec2 sim), no naive baseline")
 	fs.DurationVar(&o.naiveBudget, "naive-budget", 5*time.Minute, "on moto, stop the baseline after this long and project its total from its rate")
 }
 
@@ -81,6 +87,9 @@ func (o benchOptions) specs() ([]bench.Spec, error) {
 	factor, err := localaws.ParseEC2Limits(o.limits)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if err := o.checkAccounts(); err != nil {
+		return nil, err
 	}
 	specs := []bench.Spec{
 		{EC2: "moto", Regions: 10, VolumesPerRegion: 1000, VolumesPerInstance: 1, OldSnapshots: o.old, Limits: factor, Scale: 1, Naive: o.naive, NaiveBudget: o.naiveBudget},
@@ -114,6 +123,21 @@ func (o benchOptions) resize(spec *bench.Spec) {
 	if o.scale > 0 && spec.EC2 == "sim" {
 		spec.Scale = o.scale
 	}
+	if o.accounts > 0 && spec.EC2 == "sim" {
+		spec.Accounts = o.accounts
+	}
+}
+
+// checkAccounts refuses --accounts where it cannot run: moto holds one
+// account's fleet for the benchmark, so it needs --ec2 sim.
+func (o benchOptions) checkAccounts() error {
+	switch {
+	case o.accounts < 0:
+		return fmt.Errorf("%w: --accounts %d: want a number of accounts", errUsage, o.accounts)
+	case o.accounts > 0 && o.mode != "sim":
+		return fmt.Errorf("%w: --accounts runs on the simulator only: add --ec2 sim (moto's benchmark fleet is one account)", errUsage)
+	}
+	return nil
 }
 
 // startCPUProfile profiles the run into $SNAPPER_CPUPROFILE when it is set,

@@ -29,8 +29,8 @@ const usage = `usage:
                    [--ec2 moto|sim [--sim-fleet RxV] [--sim-scale S]]
   snapper local run --endpoint URL --input FILE [--name NAME] [--timeline FILE]
   snapper demo
-  snapper bench [--ec2 moto|sim --regions N --volumes N --per-instance N --old N --limits aws|FACTOR --scale S --naive=true]
-  snapper plan --input FILE [--json] [--region R] [--endpoint URL]
+  snapper bench [--ec2 moto|sim --regions N --volumes N --per-instance N --old N --limits aws|FACTOR --scale S --naive=true --accounts N (sim only)]
+  snapper plan --input FILE [--json] [--region R] [--endpoint URL] [--role NAME]
   snapper graph [--readme]
   snapper validate [--template FILE]`
 

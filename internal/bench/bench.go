@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/snapper/snapper/internal/awsconf"
 	"github.com/snapper/snapper/internal/demo"
 	"github.com/snapper/snapper/internal/ec2limits"
 	"github.com/snapper/snapper/internal/ec2sim"
@@ -51,12 +52,18 @@ type Spec struct {
 	// describes grow with the fleet; past it the baseline's total is
 	// projected from the rate it measured (0: no cap).
 	NaiveBudget time.Duration
+	// Accounts > 0 repeats the fleet in that many member accounts
+	// (MemberAccounts), each a simulator of its own, run through the
+	// Distributed Map; the deployment's own account is then empty. The
+	// simulator only; the naive baseline is skipped.
+	Accounts int
 }
 
 // Result is what one benchmark measured.
 type Result struct {
 	Fleet            string             `json:"fleet"`
 	EC2              string             `json:"ec2"`
+	Accounts         int                `json:"accounts,omitempty"`
 	Regions          int                `json:"regions"`
 	Volumes          int                `json:"volumes"`
 	Status           string             `json:"status"`
@@ -69,14 +76,17 @@ type Result struct {
 	Throttled        int64              `json:"throttled"`
 	BoundSeconds     float64            `json:"bound_seconds"` // what the token buckets allow, slowest region
 	WallOverBound    float64            `json:"wall_over_bound"`
-	LargestPayload   int                `json:"largest_payload_bytes"`
-	HistoryEvents    int                `json:"history_events"`
-	PeakMemoryMiB    float64            `json:"peak_memory_mib"`
-	Created          int                `json:"created"`
-	Deleted          int                `json:"deleted"`
-	Duplicates       int                `json:"duplicates"`
-	Missing          int                `json:"missing"`
-	RetentionWrong   int                `json:"retention_wrong"`
+	LargestPayload   int                `json:"largest_payload_bytes"` // in the parent execution's history
+	HistoryEvents    int                `json:"history_events"`        // the parent execution's
+	// LargestChildPayload is the largest input or output of the pairs'
+	// invocations, which run in the child executions.
+	LargestChildPayload int     `json:"largest_child_payload_bytes"`
+	PeakMemoryMiB       float64 `json:"peak_memory_mib"`
+	Created             int     `json:"created"`
+	Deleted             int     `json:"deleted"`
+	Duplicates          int     `json:"duplicates"`
+	Missing             int     `json:"missing"`
+	RetentionWrong      int     `json:"retention_wrong"`
 	// Waiting counts volumes that keep one displaced snapshot more than K
 	// because their new snapshot was still pending when the region's work
 	// ended (SPEC 5: the next run deletes it).
@@ -98,13 +108,17 @@ type Result struct {
 	NaiveProjected   bool    `json:"naive_projected,omitempty"` // wall projected from the volumes done in NaiveBudget
 	NaiveFailed      int     `json:"naive_failed,omitempty"`
 	SpeedupOverNaive float64 `json:"speedup_over_naive,omitempty"`
+	NaiveSkipped     string  `json:"naive_skipped,omitempty"` // why the baseline did not run
 }
 
 // Run seeds the fleet, runs one execution through local mode, checks the
 // fleet afterwards, runs the baseline, and returns the figures.
 func Run(ctx context.Context, spec Spec, progress io.Writer) (Result, error) {
 	b := &benchRun{spec: spec, progress: progress, regions: AllRegions[:spec.Regions]}
-	b.res = Result{Fleet: fmt.Sprintf("%d x %d", spec.Regions, spec.VolumesPerRegion), EC2: spec.EC2, Regions: spec.Regions, Volumes: spec.Regions * spec.VolumesPerRegion}
+	b.res = newResult(spec)
+	if spec.Accounts > 0 && spec.EC2 != "sim" {
+		return b.res, fmt.Errorf("--accounts needs the simulator (--ec2 sim): a %s fleet is one account", spec.EC2)
+	}
 	env, err := b.up(ctx)
 	if err != nil {
 		return b.res, err
@@ -117,11 +131,15 @@ func Run(ctx context.Context, spec Spec, progress io.Writer) (Result, error) {
 	b.record(out, env)
 	fmt.Fprintf(progress, "checking the fleet afterwards\n")
 	if b.sim != nil {
-		b.res.Duplicates, b.res.Missing, b.res.RetentionWrong, b.res.Waiting = checkSim(b.sim, b.regions, b.runTime, spec.OldSnapshots)
+		b.res.Duplicates, b.res.Missing, b.res.RetentionWrong, b.res.Waiting = checkSim(b.fleets(), b.regions, b.runTime, spec.OldSnapshots)
 	} else if err := checkMoto(ctx, env, b.regions, b.runTime, spec.OldSnapshots, &b.res); err != nil {
 		return b.res, err
 	}
-	if spec.Naive {
+	switch {
+	case spec.Accounts > 0:
+		b.res.NaiveSkipped = "skipped with --accounts: the baseline runs one account"
+		fmt.Fprintf(progress, "naive baseline %s\n", b.res.NaiveSkipped)
+	case spec.Naive:
 		fmt.Fprintf(progress, "running the naive baseline on the same fleet and limits\n")
 		if err := naive(ctx, env, spec, b.regions, b.runTime, &b.res); err != nil {
 			return b.res, err
@@ -130,17 +148,51 @@ func Run(ctx context.Context, spec Spec, progress io.Writer) (Result, error) {
 	return b.res, nil
 }
 
+// newResult names the fleet: regions x volumes, or accounts x regions x
+// volumes with --accounts.
+func newResult(spec Spec) Result {
+	res := Result{Fleet: fmt.Sprintf("%d x %d", spec.Regions, spec.VolumesPerRegion), EC2: spec.EC2, Regions: spec.Regions, Volumes: spec.Regions * spec.VolumesPerRegion}
+	if spec.Accounts > 0 {
+		res.Accounts = spec.Accounts
+		res.Fleet = fmt.Sprintf("%s x %s x %s", thousands(spec.Accounts), thousands(spec.Regions), thousands(spec.VolumesPerRegion))
+		res.Volumes *= spec.Accounts
+	}
+	return res
+}
+
+// thousands prints n with commas: 2,000.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// MemberAccounts are the ids of a benchmark's n member accounts:
+// 100000000001, 100000000002, ...
+func MemberAccounts(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%012d", 100000000001+i)
+	}
+	return ids
+}
+
 // benchRun is one benchmark's state between its phases.
 type benchRun struct {
 	spec     Spec
 	progress io.Writer
 	regions  []string
-	sim      *ec2sim.Sim // nil on moto
-	scale    float64
-	runTime  time.Time
-	// requests counts EC2's calls, on the simulator or at the local
-	// endpoint; base is the count before the execution.
-	requests           *ec2limits.Account
+	sim      *ec2sim.Sim // nil on moto; with --accounts, the deployment's own (empty)
+	// members are the member accounts' fleets by id (--accounts).
+	members map[string]*ec2sim.Sim
+	scale   float64
+	runTime time.Time
+	// requests count EC2's calls by account ("" for the one account), on
+	// the simulators or at the local endpoint; base is the count before
+	// the execution.
+	requests           map[string]*ec2limits.Account
 	base, baseAnswered map[string]int64
 	baseThrottled      int64
 	// s3Base is the S3 count before the execution; startClock the
@@ -157,18 +209,18 @@ func (b *benchRun) up(ctx context.Context) (*localaws.Env, error) {
 	b.scale = 1.0
 	if b.spec.EC2 == "sim" {
 		b.scale = max(b.spec.Scale, 1)
-		b.sim = NewSim(b.spec, time.Now().UTC())
-		fmt.Fprintf(b.progress, "seeding the simulator: %d regions x %d volumes\n", b.spec.Regions, b.spec.VolumesPerRegion)
-		SeedSim(b.sim, b.spec, b.regions)
-		opts.EC2Sim = b.sim
+		b.seedSims(&opts)
 	}
 	env, err := localaws.Up(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	b.requests = env.EC2.Account
+	b.requests = map[string]*ec2limits.Account{"": env.EC2.Account}
 	if b.sim != nil {
-		b.requests = b.sim.Requests
+		b.requests = map[string]*ec2limits.Account{}
+		for id, sim := range b.fleets() {
+			b.requests[id] = sim.Requests
+		}
 		b.runTime = b.sim.Clock.Now().Truncate(time.Second)
 	} else {
 		fmt.Fprintf(b.progress, "seeding moto: %d regions x %d volumes\n", b.spec.Regions, b.spec.VolumesPerRegion)
@@ -178,14 +230,83 @@ func (b *benchRun) up(ctx context.Context) (*localaws.Env, error) {
 		}
 		b.runTime = time.Now().UTC().Add(24 * time.Hour).Truncate(time.Second)
 	}
-	b.base, b.baseAnswered, b.baseThrottled = b.requests.Calls(), b.requests.Answered(), b.requests.Throttled()
+	b.base, b.baseAnswered, b.baseThrottled = b.calls(), b.answered(), b.throttled()
 	b.s3Base = countsOf(&env.Front.S3)
 	return env, nil
 }
 
+// seedSims makes the simulated fleet: the deployment's own account, or
+// with --accounts an empty one beside the member accounts, each a
+// simulator on the same base time with the whole fleet.
+func (b *benchRun) seedSims(opts *localaws.Options) {
+	base := time.Now().UTC()
+	b.sim = NewSim(b.spec, base)
+	opts.EC2Sim = b.sim
+	if b.spec.Accounts == 0 {
+		fmt.Fprintf(b.progress, "seeding the simulator: %d regions x %d volumes\n", b.spec.Regions, b.spec.VolumesPerRegion)
+		SeedSim(b.sim, b.spec, b.regions)
+		return
+	}
+	ids := MemberAccounts(b.spec.Accounts)
+	b.members = map[string]*ec2sim.Sim{}
+	for _, id := range ids { // all first, so that their clocks read alike
+		sim := NewSim(b.spec, base)
+		// Local mode gives the deployment's own simulator the functions'
+		// retryer; a member's describes need it too.
+		sim.Retryer = awsconf.NewRetryer()
+		b.members[id] = sim
+	}
+	fmt.Fprintf(b.progress, "seeding the simulator: %d accounts x %d regions x %d volumes\n", b.spec.Accounts, b.spec.Regions, b.spec.VolumesPerRegion)
+	for _, id := range ids {
+		SeedSim(b.members[id], b.spec, b.regions)
+	}
+	opts.EC2SimAccounts = b.members
+}
+
+// fleets are the simulators, by account: the one account's as "", or
+// the members' and the deployment's own (empty, but counted too).
+func (b *benchRun) fleets() map[string]*ec2sim.Sim {
+	if b.members == nil {
+		return map[string]*ec2sim.Sim{"": b.sim}
+	}
+	all := map[string]*ec2sim.Sim{localaws.Account: b.sim}
+	for id, sim := range b.members {
+		all[id] = sim
+	}
+	return all
+}
+
+// calls, answered and throttled read EC2's counts over every account:
+// "region/action", or "account:region/action" for a member account, so
+// that each account-region pair keeps its own buckets.
+func (b *benchRun) calls() map[string]int64 { return b.sum((*ec2limits.Account).Calls) }
+
+func (b *benchRun) answered() map[string]int64 { return b.sum((*ec2limits.Account).Answered) }
+
+func (b *benchRun) sum(read func(*ec2limits.Account) map[string]int64) map[string]int64 {
+	out := map[string]int64{}
+	for account, a := range b.requests {
+		for k, n := range read(a) {
+			if account != "" {
+				k = account + ":" + k
+			}
+			out[k] += n
+		}
+	}
+	return out
+}
+
+func (b *benchRun) throttled() int64 {
+	var n int64
+	for _, a := range b.requests {
+		n += a.Throttled()
+	}
+	return n
+}
+
 // execute runs the state machine once, with a progress bar.
 func (b *benchRun) execute(ctx context.Context, env *localaws.Env) (localaws.Result, error) {
-	in, _ := json.Marshal(map[string]any{"ec2_regions": b.regions, "time": b.runTime.Format(time.RFC3339), "schedule_name": "bench"})
+	in, _ := json.Marshal(b.input())
 	stop := make(chan struct{})
 	var bar sync.WaitGroup
 	bar.Add(1)
@@ -198,7 +319,7 @@ func (b *benchRun) execute(ctx context.Context, env *localaws.Env) (localaws.Res
 	go func() {
 		defer bar.Done()
 		progressBar(b.progress, stop, start, b.res.Volumes, func() (int64, int64) {
-			c := byAction(diff(b.requests.Calls(), b.base))
+			c := byAction(diff(b.calls(), b.base))
 			return c["CreateSnapshot"], c["DeleteSnapshot"]
 		})
 	}()
@@ -208,13 +329,22 @@ func (b *benchRun) execute(ctx context.Context, env *localaws.Env) (localaws.Res
 	return out, err
 }
 
+// input is the execution's input; with --accounts it lists the members.
+func (b *benchRun) input() map[string]any {
+	in := map[string]any{"ec2_regions": b.regions, "time": b.runTime.Format(time.RFC3339), "schedule_name": "bench"}
+	if b.spec.Accounts > 0 {
+		in["accounts"] = MemberAccounts(b.spec.Accounts)
+	}
+	return in
+}
+
 // record turns the execution and the counted calls into the figures.
 func (b *benchRun) record(out localaws.Result, env *localaws.Env) {
 	res := &b.res
 	res.Status = out.Status
 	res.RealSeconds = out.Elapsed.Seconds()
 	b.wall(out, env)
-	res.Calls = byAction(diff(b.requests.Calls(), b.base))
+	res.Calls = byAction(diff(b.calls(), b.base))
 	var total int64
 	res.DescribesPer1000 = map[string]float64{}
 	for a, n := range res.Calls {
@@ -224,14 +354,15 @@ func (b *benchRun) record(out localaws.Result, env *localaws.Env) {
 		}
 	}
 	res.CallsPerVolume = float64(total) / float64(res.Volumes)
-	res.Throttled = b.requests.Throttled() - b.baseThrottled
-	needed := diff(b.requests.Answered(), b.baseAnswered)
+	res.Throttled = b.throttled() - b.baseThrottled
+	needed := diff(b.answered(), b.baseAnswered)
 	res.Answered = byAction(needed)
 	res.BoundSeconds, res.BoundRule = b.bound(needed)
 	if res.BoundSeconds > 0 {
 		res.WallOverBound = res.WallSeconds / res.BoundSeconds
 	}
 	res.LargestPayload, res.HistoryEvents = payloads(out.Events)
+	res.LargestChildPayload = childPayload(env.Front.Timeline.Of(out.Name))
 	res.PeakMemoryMiB = peakMemoryMiB()
 	res.PeakHeapMiB, res.RunHeapMiB = b.peakHeap.mib()
 	res.Cost = b.cost(out, env)
@@ -354,6 +485,18 @@ func payloads(events []sfntypes.HistoryEvent) (largest, count int) {
 	return largest, len(events)
 }
 
+// childPayload is the largest input or output of the pairs' invocations:
+// the states of the child executions, whose history the parent's lacks.
+func childPayload(invs []localaws.Invocation) int {
+	largest := 0
+	for _, inv := range invs {
+		if inv.Region != "" {
+			largest = max(largest, inv.InputBytes, inv.OutputBytes)
+		}
+	}
+	return largest
+}
+
 func field(ok bool, get func() *string) *string {
 	if !ok {
 		return nil
@@ -408,11 +551,19 @@ func check(snaps []tagged, run time.Time, retain int) (dup, missing, wrong, wait
 	return dup, missing, wrong, waiting
 }
 
-func checkSim(sim *ec2sim.Sim, regions []string, run time.Time, retain int) (dup, missing, wrong, waiting int) {
+// checkSim checks every account's fleet; a member's volume ids are
+// prefixed with its account, since each simulator numbers its own.
+func checkSim(fleets map[string]*ec2sim.Sim, regions []string, run time.Time, retain int) (dup, missing, wrong, waiting int) {
 	var all []tagged
-	for _, r := range regions {
-		for _, s := range sim.Snapshots(r) {
-			all = append(all, tagged{volume: s.Volume, tags: s.Tags})
+	for account, sim := range fleets {
+		for _, r := range regions {
+			for _, s := range sim.Snapshots(r) {
+				vol := s.Volume
+				if account != "" {
+					vol = account + ":" + vol
+				}
+				all = append(all, tagged{volume: vol, tags: s.Tags})
+			}
 		}
 	}
 	return check(all, run, retain)
@@ -502,11 +653,33 @@ func progressBar(w io.Writer, stop <-chan struct{}, start time.Time, volumes int
 
 // Table prints results side by side.
 func Table(w io.Writer, results []Result) {
-	rows := []struct {
-		name string
-		get  func(Result) string
-	}{
-		{"fleet (regions x volumes)", func(r Result) string { return r.Fleet + " on " + r.EC2 }},
+	multi := false
+	for _, r := range results {
+		multi = multi || r.Accounts > 0
+	}
+	for _, row := range tableRows(multi) {
+		fmt.Fprintf(w, "%-40s", row.name)
+		for _, r := range results {
+			fmt.Fprintf(w, "  %-44s", row.get(r))
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+type tableRow struct {
+	name string
+	get  func(Result) string
+}
+
+// tableRows are the table's rows; multi names the fleet and the slowest
+// pair with their accounts.
+func tableRows(multi bool) []tableRow {
+	fleet, phases := "fleet (regions x volumes)", "slowest region's phases (s)"
+	if multi {
+		fleet, phases = "fleet (accounts x regions x volumes)", "slowest account-region's phases (s)"
+	}
+	return []tableRow{
+		{fleet, func(r Result) string { return r.Fleet + " on " + r.EC2 }},
 		{"status", func(r Result) string { return r.Status }},
 		{"wall seconds", func(r Result) string { return fmt.Sprintf("%.0f", r.WallSeconds) }},
 		{"  measured on", func(r Result) string { return r.Clock }},
@@ -514,7 +687,7 @@ func Table(w io.Writer, results []Result) {
 		{"bound seconds", func(r Result) string { return fmt.Sprintf("%.0f", r.BoundSeconds) }},
 		{"  computed as", func(r Result) string { return r.BoundRule }},
 		{"wall / bound", func(r Result) string { return fmt.Sprintf("%.3f", r.WallOverBound) }},
-		{"slowest region's phases (s)", func(r Result) string { return r.Phases.String() }},
+		{phases, func(r Result) string { return r.Phases.String() }},
 		{"EC2 calls by action", func(r Result) string { return fmtMap(r.Calls) }},
 		{"  of which answered (not throttled)", func(r Result) string { return fmtMap(r.Answered) }},
 		{"calls per volume", func(r Result) string { return fmt.Sprintf("%.2f", r.CallsPerVolume) }},
@@ -522,6 +695,7 @@ func Table(w io.Writer, results []Result) {
 		{"throttled answers", func(r Result) string { return fmt.Sprint(r.Throttled) }},
 		{"largest state payload (bytes)", func(r Result) string { return fmt.Sprint(r.LargestPayload) }},
 		{"history events", func(r Result) string { return fmt.Sprint(r.HistoryEvents) }},
+		{"largest payload in a child (bytes)", func(r Result) string { return fmt.Sprint(r.LargestChildPayload) }},
 		{"peak memory (MiB)", func(r Result) string { return fmt.Sprintf("%.0f", r.PeakMemoryMiB) }},
 		{"peak Go heap / added by the run (MiB)", func(r Result) string { return fmt.Sprintf("%.0f / %.0f", r.PeakHeapMiB, r.RunHeapMiB) }},
 		{"Lambda GB-s / invocations", func(r Result) string { return fmt.Sprintf("%.0f / %d", r.Cost.GBSeconds, r.Cost.Invocations) }},
@@ -534,21 +708,24 @@ func Table(w io.Writer, results []Result) {
 		{"created / deleted", func(r Result) string { return fmt.Sprintf("%d / %d", r.Created, r.Deleted) }},
 		{"duplicates / missing / retention wrong", func(r Result) string { return fmt.Sprintf("%d / %d / %d", r.Duplicates, r.Missing, r.RetentionWrong) }},
 		{"displaced, waiting for the next run", func(r Result) string { return fmt.Sprint(r.Waiting) }},
-		{"naive baseline wall seconds", func(r Result) string {
-			if r.NaiveProjected {
-				return fmt.Sprintf("%.0f projected from %d volumes (%d failed)", r.NaiveWallSeconds, r.NaiveVolumes, r.NaiveFailed)
+		{"naive baseline wall seconds", naiveWall},
+		{"speed-up over naive", func(r Result) string {
+			if r.NaiveSkipped != "" {
+				return "-"
 			}
-			return fmt.Sprintf("%.0f (%d failed)", r.NaiveWallSeconds, r.NaiveFailed)
+			return fmt.Sprintf("%.1fx", r.SpeedupOverNaive)
 		}},
-		{"speed-up over naive", func(r Result) string { return fmt.Sprintf("%.1fx", r.SpeedupOverNaive) }},
 	}
-	for _, row := range rows {
-		fmt.Fprintf(w, "%-40s", row.name)
-		for _, r := range results {
-			fmt.Fprintf(w, "  %-44s", row.get(r))
-		}
-		fmt.Fprintln(w)
+}
+
+func naiveWall(r Result) string {
+	switch {
+	case r.NaiveSkipped != "":
+		return r.NaiveSkipped
+	case r.NaiveProjected:
+		return fmt.Sprintf("%.0f projected from %d volumes (%d failed)", r.NaiveWallSeconds, r.NaiveVolumes, r.NaiveFailed)
 	}
+	return fmt.Sprintf("%.0f (%d failed)", r.NaiveWallSeconds, r.NaiveFailed)
 }
 
 // fmtMap prints a map sorted by key, without the Describe prefix.

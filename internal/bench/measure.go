@@ -24,9 +24,14 @@ func (b *benchRun) wall(out localaws.Result, env *localaws.Env) {
 			end = time.Now()
 		}
 		wall, phases := eventWall(env.Front.Timeline.Invocations(), b.startClock, end)
+		if b.spec.Accounts == 0 {
+			phases.Account = "" // one account: its pairs are its regions
+		}
 		res.WallSeconds, res.Phases = wall, &phases
-		for _, r := range b.regions {
-			res.Jumps += b.sim.ClockOf(r).Jumps()
+		for _, sim := range b.fleets() {
+			for _, r := range b.regions {
+				res.Jumps += sim.ClockOf(r).Jumps()
+			}
 		}
 	case b.sim != nil:
 		res.Clock = fmt.Sprintf("one clock x%g: real time times the scale", b.scale)
@@ -38,11 +43,13 @@ func (b *benchRun) wall(out localaws.Result, env *localaws.Env) {
 }
 
 // bound is the least time EC2's buckets allow for the calls the run had
-// to make, in the slowest region: the busiest bucket's calls beyond its
-// burst over its refill, or, since a displaced snapshot is deleted only
-// once its new one is completed (SPEC 5), the simulator's pending time
-// plus the delete bucket's, whichever is longer.
-func (b *benchRun) bound(perRegion map[string]int64) (float64, string) {
+// to make, in the slowest account-region pair (keys "region/action", or
+// "account:region/action" with --accounts: each pair has its own
+// buckets): the busiest bucket's calls beyond its burst over its refill,
+// or, since a displaced snapshot is deleted only once its new one is
+// completed (SPEC 5), the simulator's pending time plus the delete
+// bucket's, whichever is longer.
+func (b *benchRun) bound(perPair map[string]int64) (float64, string) {
 	factor := b.spec.Limits
 	if factor <= 0 {
 		return 0, "no buckets"
@@ -52,20 +59,24 @@ func (b *benchRun) bound(perRegion map[string]int64) (float64, string) {
 		pending = b.sim.PendingFor
 	}
 	worst := map[string]float64{}
-	for k, n := range perRegion {
-		region, action, _ := strings.Cut(k, "/")
+	for k, n := range perPair {
+		pair, action, _ := strings.Cut(k, "/")
 		burst, refill := ec2limits.Bucket(action)
 		s := float64(max(n-int64(burst), 0)) / (refill * factor)
 		if action == "DeleteSnapshot" {
 			s += pending.Seconds()
 		}
-		worst[region] = max(worst[region], s)
+		worst[pair] = max(worst[pair], s)
 	}
 	var slowest float64
 	for _, s := range worst {
 		slowest = max(slowest, s)
 	}
-	return slowest, fmt.Sprintf("slowest region: max(busiest bucket, %s pending + delete bucket), each (calls - burst) / refill", pending)
+	slowestOf := "slowest region"
+	if b.spec.Accounts > 0 {
+		slowestOf = "slowest account-region"
+	}
+	return slowest, fmt.Sprintf("%s: max(busiest bucket, %s pending + delete bucket), each (calls - burst) / refill", slowestOf, pending)
 }
 
 // cost prices the run from the timeline, the history and the S3 count.

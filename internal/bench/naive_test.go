@@ -25,7 +25,7 @@ func TestNaiveDoesTheSameWork(t *testing.T) {
 	out, err := Naive(context.Background(), func(r string) NaiveEC2 { return sim.Region(r) }, regions, "autosnap", run, 86400)
 	require.NoError(t, err)
 	assert.Equal(t, NaiveResult{Created: 600, Deleted: 600, Volumes: 600}, out)
-	dup, missing, wrong, waiting := checkSim(sim, regions, run, 2)
+	dup, missing, wrong, waiting := checkSim(map[string]*ec2sim.Sim{"": sim}, regions, run, 2)
 	assert.Zero(t, dup+missing+wrong+waiting)
 	// One call at a time: 300 instances' describes, and per volume a
 	// describe, a create, a tag and a delete, each 50 ms.

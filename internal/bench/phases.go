@@ -8,12 +8,13 @@ import (
 	"github.com/snapper/snapper/internal/localaws"
 )
 
-// Phases is where the slowest region's time went, in seconds of its
-// clock: before its first invocation (the plan step and the Map's start),
-// discovery, the Apply invocations, the boundaries between invocations
-// (the state machine's transitions and each invocation's start), and
-// after its last (the Map's end and the report).
+// Phases is where the slowest account-region pair's time went, in
+// seconds of its clock: before its first invocation (the plan step and
+// the Map's start), discovery, the Apply invocations, the boundaries
+// between invocations (the state machine's transitions and each
+// invocation's start), and after its last (the Map's end and the report).
 type Phases struct {
+	Account    string  `json:"account,omitempty"`
 	Region     string  `json:"region"`
 	Before     float64 `json:"before"`
 	Discover   float64 `json:"discover"`
@@ -23,56 +24,65 @@ type Phases struct {
 	After      float64 `json:"after"`
 }
 
-// eventWall is the run's wall time on the region clocks: from the start
-// to the slowest region's end on its own clock, plus the real time after
-// the last region's last invocation (the Map's end and the report), so
-// that no real time is counted more than once and none multiplied.
+// pair is an account-region pair: its own fleet, buckets and clock.
+type pair struct{ account, region string }
+
+// eventWall is the run's wall time on the pairs' clocks: from the start
+// to the slowest account-region pair's end on its own clock, plus the
+// real time after the last pair's last invocation (the Map's end and the
+// report), so that no real time is counted more than once and none
+// multiplied.
 func eventWall(invs []localaws.Invocation, start, endReal time.Time) (float64, Phases) {
-	byRegion := map[string][]localaws.Invocation{}
-	var lastRegionReal time.Time
+	byPair := map[pair][]localaws.Invocation{}
+	var lastPairReal time.Time
 	for _, inv := range invs {
 		if inv.Region == "" {
 			continue
 		}
-		byRegion[inv.Region] = append(byRegion[inv.Region], inv)
-		if inv.RealEnd.After(lastRegionReal) {
-			lastRegionReal = inv.RealEnd
+		p := pair{inv.Account, inv.Region}
+		byPair[p] = append(byPair[p], inv)
+		if inv.RealEnd.After(lastPairReal) {
+			lastPairReal = inv.RealEnd
 		}
 	}
 	var slowest Phases
 	var slowestEnd time.Time
-	for region, list := range byRegion {
+	for p, list := range byPair {
 		slices.SortFunc(list, func(a, b localaws.Invocation) int { return a.Start.Compare(b.Start) })
 		if end := list[len(list)-1].End; end.After(slowestEnd) {
-			slowestEnd, slowest = end, phasesOf(region, list, start)
+			slowestEnd, slowest = end, phasesOf(p, list, start)
 		}
 	}
-	after := max(endReal.Sub(lastRegionReal), 0)
+	after := max(endReal.Sub(lastPairReal), 0)
 	slowest.After = after.Seconds()
 	return slowestEnd.Sub(start).Seconds() + slowest.After, slowest
 }
 
-func phasesOf(region string, list []localaws.Invocation, start time.Time) Phases {
-	p := Phases{Region: region, Before: list[0].Start.Sub(start).Seconds()}
+func phasesOf(p pair, list []localaws.Invocation, start time.Time) Phases {
+	ph := Phases{Account: p.account, Region: p.region, Before: list[0].Start.Sub(start).Seconds()}
 	for i, inv := range list {
 		took := inv.End.Sub(inv.Start).Seconds()
 		if inv.Function == "DiscoverFunction" {
-			p.Discover += took
+			ph.Discover += took
 		} else {
-			p.Applies++
-			p.Apply += took
+			ph.Applies++
+			ph.Apply += took
 		}
 		if i > 0 {
-			p.Boundaries += inv.Start.Sub(list[i-1].End).Seconds()
+			ph.Boundaries += inv.Start.Sub(list[i-1].End).Seconds()
 		}
 	}
-	return p
+	return ph
 }
 
 func (p *Phases) String() string {
 	if p == nil {
 		return "-"
 	}
+	where := p.Region
+	if p.Account != "" {
+		where = p.Account + ":" + p.Region
+	}
 	return fmt.Sprintf("%s: before %.0f, discover %.0f, %d applies %.0f, boundaries %.0f, after %.0f",
-		p.Region, p.Before, p.Discover, p.Applies, p.Apply, p.Boundaries, p.After)
+		where, p.Before, p.Discover, p.Applies, p.Apply, p.Boundaries, p.After)
 }

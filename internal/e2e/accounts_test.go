@@ -141,3 +141,27 @@ func TestOrganizationRunEachAccountInItsOwnState(t *testing.T) {
 		assert.NotEqual(t, later.Format(time.RFC3339), s.Tags["autosnap_run"], "an account outside the OU is not touched")
 	}
 }
+
+// TestPairMapFailureIsReported: the map cannot read its items (S3 refuses
+// the engine's GetObject once): the execution still reaches Report, which
+// sends a FAILED report naming the map's error and the pairs without a
+// summary, and nothing was created.
+func TestPairMapFailureIsReported(t *testing.T) {
+	const region = "ap-southeast-4"
+	s := demo.NewSeeder(env.Config(), region)
+	_, vol, err := s.Instance(context.Background(), demo.Tags{"autosnap": "1", "autosnap_retain": "2"})
+	require.NoError(t, err)
+	faults, err := localaws.ParseFaults("service=s3,action=GetObject,error=AccessDenied,status=403,count=1")
+	require.NoError(t, err)
+	env.SetFaults(faults)
+	o := execute(t, map[string]any{"ec2_regions": []string{region}, "time": tomorrow().Format(time.RFC3339)})
+	env.SetFaults(nil)
+	require.Equal(t, int64(1), faults[0].Hits.Load(), "the map's item read was refused")
+	require.Equal(t, "FAILED", o.Status)
+	assert.Contains(t, o.Report.FailedRegions, "(pair map)", o.Cause)
+	assert.Contains(t, o.Report.FailedRegions, region, "the pair that never ran has no summary")
+	assert.True(t, o.entered("Report"), "the report was made and sent")
+	for _, sn := range inventory(t, region) {
+		assert.NotEqual(t, vol, sn.VolumeID, "no pair ran")
+	}
+}

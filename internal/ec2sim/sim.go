@@ -499,13 +499,17 @@ func sortedKeys[T any](m map[string]T) []string {
 	return keys
 }
 
-// DescribeRegions lists the enabled regions and any seeded ones.
+// DescribeRegions lists the enabled regions and any seeded ones; with
+// AllRegions also every region of Regions, enabled or not.
 func (c *Client) DescribeRegions(ctx context.Context, in *ec2.DescribeRegionsInput, _ ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error) {
 	return call(c, ctx, "DescribeRegions", in, func() (*ec2.DescribeRegionsOutput, error) {
 		c.sim.mu.Lock()
 		defer c.sim.mu.Unlock()
 		out := &ec2.DescribeRegionsOutput{}
 		names := slices.Concat(c.sim.Enabled, sortedKeys(c.sim.regions))
+		if aws.ToBool(in.AllRegions) {
+			names = append(names, Regions...)
+		}
 		slices.Sort(names)
 		for _, r := range slices.Compact(names) {
 			out.Regions = append(out.Regions, types.Region{RegionName: aws.String(r)})

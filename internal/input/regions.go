@@ -16,25 +16,29 @@ type RegionLister interface {
 	DescribeRegions(ctx context.Context, in *ec2.DescribeRegionsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error)
 }
 
-// Resolve turns the input's ec2_regions into the regions to work on:
-// ["all"] becomes every region enabled for the account; a region that is
-// not enabled is a ValidationError naming it.
+// Resolve turns the input's ec2_regions into the regions to work on in one
+// account: ["all"] becomes every region enabled for it; named regions are
+// checked against every region of the partition, enabled or not (an
+// unknown name is a ValidationError naming it, before any change) and
+// kept as given: one not enabled in an account fails as that account's
+// pair (SPEC 11), it does not stop the other accounts.
 func Resolve(ctx context.Context, client RegionLister, requested []string) ([]string, error) {
-	out, err := client.DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
+	all := len(requested) == 1 && requested[0] == AllRegions
+	out, err := client.DescribeRegions(ctx, &ec2.DescribeRegionsInput{AllRegions: aws.Bool(!all)})
 	if err != nil {
 		return nil, fmt.Errorf("describe regions: %w", err)
 	}
-	var enabled []string
+	var listed []string
 	for _, r := range out.Regions {
-		enabled = append(enabled, aws.ToString(r.RegionName))
+		listed = append(listed, aws.ToString(r.RegionName))
 	}
-	slices.Sort(enabled)
-	if len(requested) == 1 && requested[0] == AllRegions {
-		return enabled, nil
+	slices.Sort(listed)
+	if all {
+		return listed, nil
 	}
 	for _, r := range requested {
-		if !slices.Contains(enabled, r) {
-			return nil, &errkind.ValidationError{Key: "ec2_regions", Value: r, Reason: "not a region enabled for this account"}
+		if !slices.Contains(listed, r) {
+			return nil, &errkind.ValidationError{Key: "ec2_regions", Value: r, Reason: "not a region of this partition"}
 		}
 	}
 	return requested, nil

@@ -14,12 +14,19 @@ import (
 )
 
 // enabled answers DescribeRegions with the account's enabled regions, in
-// EC2's (unsorted) order.
+// EC2's (unsorted) order, and with AllRegions also the opt-in ones it has
+// not enabled.
 type enabled []string
 
-func (e enabled) DescribeRegions(context.Context, *ec2.DescribeRegionsInput, ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error) {
+var optIn = []string{"me-south-1", "af-south-1"}
+
+func (e enabled) DescribeRegions(_ context.Context, in *ec2.DescribeRegionsInput, _ ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error) {
 	out := &ec2.DescribeRegionsOutput{}
-	for _, r := range e {
+	names := []string(e)
+	if aws.ToBool(in.AllRegions) {
+		names = append(append([]string{}, optIn...), e...)
+	}
+	for _, r := range names {
 		out.Regions = append(out.Regions, types.Region{RegionName: aws.String(r)})
 	}
 	return out, nil
@@ -35,7 +42,9 @@ func TestResolve(t *testing.T) {
 	}{
 		{"all is every enabled region, sorted", []string{"all"}, []string{"ap-south-1", "eu-west-1", "us-east-1"}, ""},
 		{"named regions as given", []string{"eu-west-1", "us-east-1"}, []string{"eu-west-1", "us-east-1"}, ""},
-		{"a region not enabled is named", []string{"eu-west-1", "me-south-1"}, nil, "me-south-1"},
+		{"a region not enabled is kept: it fails as its own pair", []string{"eu-west-1", "me-south-1"}, []string{"eu-west-1", "me-south-1"}, ""},
+		{"all leaves out the regions not enabled", []string{"all"}, []string{"ap-south-1", "eu-west-1", "us-east-1"}, ""},
+		{"an unknown region is bad input, named", []string{"eu-west-1", "eu-wset-1"}, nil, "eu-wset-1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := Resolve(context.Background(), account, tc.requested)

@@ -1,16 +1,16 @@
 // Package preview is `snapper plan`: with the user's own credentials and
-// the schedule's input, it validates, discovers and plans every region
-// read-only and tells what the next run would create, keep and delete.
-// It calls only DescribeRegions, DescribeInstances, DescribeVolumes and
+// the schedule's input, it validates, discovers and plans every account
+// and region read-only and tells what the next run would create, keep and
+// delete. It calls only sts GetCallerIdentity and AssumeRole, the
+// Organizations List calls (for OUs, the root and "organization") and
+// DescribeRegions, DescribeInstances, DescribeVolumes and
 // DescribeSnapshots: it works with a read-only policy and changes nothing.
 package preview
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"io"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -27,8 +27,10 @@ type EC2 interface {
 
 var _ EC2 = (*ec2.Client)(nil)
 
-// Region is what the next run would do in one region.
+// Region is what the next run would do in one region of one account.
 type Region struct {
+	// Account is set when the input lists `accounts`.
+	Account          string    `json:"account,omitempty"`
 	Region           string    `json:"region"`
 	InstancesManaged int       `json:"instances_managed"`
 	VolumesManaged   int       `json:"volumes_managed"`
@@ -36,7 +38,14 @@ type Region struct {
 	Keep             int       `json:"keep"`
 	Delete           []Delete  `json:"delete"`
 	Problems         []Problem `json:"problems"`
+	// Error says why the region could not be previewed; region "*" is an
+	// account that could not be entered (SPEC 11's failed entry).
+	Error string `json:"error,omitempty"`
 }
+
+// WholeAccount is the region of the entry of an account that could not
+// be entered.
+const WholeAccount = "*"
 
 // Delete is a snapshot the next run would delete.
 type Delete struct {
@@ -57,13 +66,27 @@ type Problem struct {
 type Plan struct {
 	TagPrefix string    `json:"tag_prefix"`
 	RunTime   time.Time `json:"run_time"`
-	Regions   []Region  `json:"regions"`
+	// Accounts are the accounts previewed, sorted, when the input lists
+	// `accounts`; empty means the user's own account only.
+	Accounts []string `json:"accounts,omitempty"`
+	Regions  []Region `json:"regions"`
 }
 
-// Run previews the input; client returns a read-only client for a region,
-// home is the region whose default applies.
-func Run(ctx context.Context, raw []byte, home string, client func(region string) EC2, now time.Time) (Plan, error) {
-	cfg, err := input.Parse(raw, input.Defaults{Region: home})
+// Failed lists the entries that could not be previewed.
+func (p Plan) Failed() []Region {
+	var failed []Region
+	for _, r := range p.Regions {
+		if r.Error != "" {
+			failed = append(failed, r)
+		}
+	}
+	return failed
+}
+
+// Run previews the input. Without `accounts` it reads the user's own
+// account only, as before; with them, every listed account (see Source).
+func Run(ctx context.Context, raw []byte, src Source, now time.Time) (Plan, error) {
+	cfg, err := parse(raw, src.Config.Region)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -71,66 +94,71 @@ func Run(ctx context.Context, raw []byte, home string, client func(region string
 	if run.IsZero() {
 		run = now.UTC().Truncate(time.Second)
 	}
-	regions, err := input.Resolve(ctx, client(home), cfg.Regions)
-	if err != nil {
-		return Plan{}, err
-	}
 	plan := Plan{TagPrefix: cfg.Prefix, RunTime: run}
 	params := ebs.Params{Prefix: cfg.Prefix, Interval: cfg.Interval, Run: run, DryRun: true, Location: cfg.Location}
-	for _, r := range regions {
-		discovered, err := ebs.Discover(ctx, client(r), ebs.AWSLimits(1), r, params)
-		if err != nil {
-			return Plan{}, fmt.Errorf("%s: %w", r, err)
-		}
-		reg := Region{Region: r, InstancesManaged: discovered.InstancesManaged, VolumesManaged: len(discovered.Volumes), Create: []string{}, Delete: []Delete{}, Problems: []Problem{}}
-		for _, v := range discovered.Volumes {
-			if v.Problem != "" {
-				reg.Problems = append(reg.Problems, Problem{VolumeID: v.VolumeID, Reason: v.Problem})
-				continue
-			}
-			if v.Create {
-				reg.Create = append(reg.Create, v.VolumeID)
-			}
-			reg.Keep += v.Kept
-			for _, id := range v.DeleteNow() {
-				reg.Delete = append(reg.Delete, Delete{SnapshotID: id, VolumeID: v.VolumeID})
-			}
-			for _, id := range v.DeleteOnCompletion() {
-				reg.Delete = append(reg.Delete, Delete{SnapshotID: id, VolumeID: v.VolumeID, Displaced: true})
-			}
-		}
-		plan.Regions = append(plan.Regions, reg)
+	if len(cfg.Accounts) == 0 {
+		plan.Regions, err = ownAccount(ctx, src, cfg.Regions, params)
+		return plan, err
 	}
-	return plan, nil
+	plan.Accounts, plan.Regions, err = src.everyAccount(ctx, cfg, params)
+	return plan, err
 }
 
-// Table writes the plan for people: a summary row per region, then the
-// volumes and snapshots by name.
-func Table(w io.Writer, p Plan) {
-	fmt.Fprintf(w, "What a run of tag prefix %q at %s would do (nothing has been changed):\n\n", p.TagPrefix, p.RunTime.Format(time.RFC3339))
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "REGION\tINSTANCES\tVOLUMES\tCREATE\tKEEP\tDELETE\tPROBLEMS")
-	for _, r := range p.Regions {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\n", r.Region, r.InstancesManaged, r.VolumesManaged, len(r.Create), r.Keep, len(r.Delete), len(r.Problems))
+// parse validates the input. input.Parse checks member_role against the
+// deployment's MemberRoleName, which the preview cannot know: it takes
+// the input's own member_role (if it is a string) as that name, so any
+// valid role name passes and the rest of the input is checked as the
+// run's Plan checks it.
+func parse(raw []byte, home string) (input.Config, error) {
+	var fields map[string]json.RawMessage
+	var role string
+	if json.Unmarshal(raw, &fields) == nil {
+		_ = json.Unmarshal(fields["member_role"], &role)
 	}
-	tw.Flush()
-	for _, r := range p.Regions {
-		if len(r.Create)+len(r.Delete)+len(r.Problems) == 0 {
+	return input.Parse(raw, input.Defaults{Region: home, MemberRole: role})
+}
+
+// ownAccount previews the user's own account with the user's own
+// credentials: the input without `accounts`. Any error stops the preview.
+func ownAccount(ctx context.Context, src Source, want []string, params ebs.Params) ([]Region, error) {
+	regions, err := input.Resolve(ctx, src.EC2(src.Config, src.Config.Region), want)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Region, 0, len(regions))
+	for _, r := range regions {
+		reg, err := regionPlan(ctx, src.EC2(src.Config, r), r, params)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", r, err)
+		}
+		out = append(out, reg)
+	}
+	return out, nil
+}
+
+// regionPlan discovers one region read-only and says what a run would do.
+func regionPlan(ctx context.Context, client EC2, region string, params ebs.Params) (Region, error) {
+	discovered, err := ebs.Discover(ctx, client, ebs.AWSLimits(1), region, params)
+	if err != nil {
+		return Region{}, err
+	}
+	reg := Region{Region: region, InstancesManaged: discovered.InstancesManaged, VolumesManaged: len(discovered.Volumes),
+		Create: []string{}, Delete: []Delete{}, Problems: []Problem{}}
+	for _, v := range discovered.Volumes {
+		if v.Problem != "" {
+			reg.Problems = append(reg.Problems, Problem{VolumeID: v.VolumeID, Reason: v.Problem})
 			continue
 		}
-		fmt.Fprintf(w, "\n%s\n", r.Region)
-		if len(r.Create) > 0 {
-			fmt.Fprintf(w, "  create a snapshot of: %s\n", strings.Join(r.Create, " "))
+		if v.Create {
+			reg.Create = append(reg.Create, v.VolumeID)
 		}
-		for _, d := range r.Delete {
-			when := ""
-			if d.Displaced {
-				when = " once its new snapshot is completed"
-			}
-			fmt.Fprintf(w, "  delete %s (of %s)%s\n", d.SnapshotID, d.VolumeID, when)
+		reg.Keep += v.Kept
+		for _, id := range v.DeleteNow() {
+			reg.Delete = append(reg.Delete, Delete{SnapshotID: id, VolumeID: v.VolumeID})
 		}
-		for _, pr := range r.Problems {
-			fmt.Fprintf(w, "  problem %s: %s\n", pr.VolumeID, pr.Reason)
+		for _, id := range v.DeleteOnCompletion() {
+			reg.Delete = append(reg.Delete, Delete{SnapshotID: id, VolumeID: v.VolumeID, Displaced: true})
 		}
 	}
+	return reg, nil
 }

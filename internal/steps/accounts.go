@@ -89,19 +89,15 @@ func (d Deps) pairsOf(ctx context.Context, self string, ids []string, regions []
 	return pairs, failures, nil
 }
 
-// planAccount enters one account and lists its regions. The deployment's
-// own account checks named regions against its enabled ones (bad input
-// otherwise, as SPEC 2 says); another account takes them as given, and a
-// region not enabled there fails as its own pair. "all" is resolved per
-// account: opt-in regions differ.
+// planAccount enters one account and lists its pairs: named regions as
+// Plan checked them, "all" resolved per account (opt-in regions differ).
 func (d Deps) planAccount(ctx context.Context, self, id string, regions []string) accountPlan {
 	if id != self && d.Enter != nil {
 		if err := d.Enter(ctx, id); err != nil {
 			return accountPlan{failed: fmt.Errorf("enter account %s: %w", id, err)}
 		}
 	}
-	all := len(regions) == 1 && regions[0] == input.AllRegions
-	if id != self && !all {
+	if len(regions) != 1 || regions[0] != input.AllRegions {
 		return accountPlan{regions: slices.Clone(regions)}
 	}
 	rs, err := input.Resolve(ctx, d.Regions(id), regions)

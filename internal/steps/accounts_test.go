@@ -84,16 +84,32 @@ func TestPlanRefusesBadAccountsBeforeAnyChange(t *testing.T) {
 		{"OU without Organizations access", `{"accounts":["ou-ab12-cdefgh34"]}`, "ou-ab12-cdefgh34"},
 		{"organization without access", `{"accounts":["organization"]}`, "organization"},
 		{"another member role", `{"member_role":"admin"}`, `"admin"`},
+		{"a region typo in a run of member accounts only", `{"accounts":["111111111111"],"ec2_regions":["eu-west-1","eu-wset-1"]}`, "eu-wset-1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := deps.Plan(context.Background(), planEvent(t, tc.input))
 			var verr *errkind.ValidationError
 			require.ErrorAs(t, err, &verr)
 			assert.IsType(t, &errkind.ValidationError{}, err)
-			assert.Contains(t, []string{"accounts", "member_role"}, verr.Key)
+			assert.Contains(t, []string{"accounts", "member_role", "ec2_regions"}, verr.Key)
 			assert.Equal(t, tc.value, verr.Value)
 		})
 	}
+}
+
+// A region that exists but is not enabled in the deployment's own account
+// (an opt-in region a member uses) does not stop the run: it is a pair
+// like any other, which fails on its own if the account cannot use it.
+func TestPlanKeepsARegionNotEnabledInOneAccount(t *testing.T) {
+	deps, _ := newDeps(t)
+	newOrg(t, &deps)
+	ctx := context.Background()
+	out, err := deps.Plan(ctx, planEvent(t, `{"accounts":["`+self+`","111111111111"],"ec2_regions":["eu-west-1","me-south-1"]}`))
+	require.NoError(t, err)
+	var pairs []steps.Pair
+	require.NoError(t, deps.Store.Get(ctx, out.Pairs.Key, &pairs))
+	assert.Len(t, pairs, 4)
+	assert.Contains(t, pairs, steps.Pair{Account: self, Region: "me-south-1"})
 }
 
 // TestPairsOfSeveralAccounts runs every pair's steps and the report: each

@@ -24,7 +24,11 @@ func (d Deps) Plan(ctx context.Context, ev PlanEvent) (PlanOutput, error) {
 	if err != nil {
 		return PlanOutput{}, err
 	}
-	pairs, failures, err := d.pairsOf(ctx, run.Account, targets, cfg.Regions)
+	regions, err := d.checkRegions(ctx, run.Account, cfg.Regions)
+	if err != nil {
+		return PlanOutput{}, err
+	}
+	pairs, failures, err := d.pairsOf(ctx, run.Account, targets, regions)
 	var verr *errkind.ValidationError
 	switch {
 	case errors.As(err, &verr):
@@ -45,6 +49,24 @@ func (d Deps) Plan(ctx context.Context, ev PlanEvent) (PlanOutput, error) {
 		Count: len(pairs), Accounts: len(targets), AccountsFailed: len(failures),
 		MaxConcurrency: cmp.Or(d.PairConcurrency, DefaultPairConcurrency),
 	}, nil
+}
+
+// checkRegions refuses region names that do not exist (in the
+// deployment's own account's partition) as bad input, before any account
+// is entered.
+func (d Deps) checkRegions(ctx context.Context, self string, regions []string) ([]string, error) {
+	if len(regions) == 1 && regions[0] == input.AllRegions {
+		return regions, nil
+	}
+	checked, err := input.Resolve(ctx, d.Regions(self), regions)
+	var verr *errkind.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		return nil, verr
+	case err != nil:
+		return nil, failure("plan", err)
+	}
+	return checked, nil
 }
 
 // planRun validates the input and the execution's context into the run.

@@ -32,6 +32,11 @@ func (d Deps) Report(ctx context.Context, ev ReportEvent) (ReportOutput, error) 
 		return ReportOutput{}, failure("report", err)
 	}
 	onlyOwnAccount(regions, ev.Run.Account)
+	if ev.MapError != nil {
+		// One failed entry, so that the subject, the cause and the
+		// alarms show it: the pairs that never started have no summary.
+		regions = append(regions, report.Region{Region: "(pair map)", Failed: report.StepFailed(ev.MapError.Error, ev.MapError.Cause)})
+	}
 	full := report.Build(report.Report{
 		ScheduleName: ev.Run.ScheduleName, TagPrefix: ev.Run.Prefix, Execution: ev.Run.Execution,
 		RunTime: ev.Run.Time, Start: ev.Run.Start, End: d.now().UTC(), DryRun: ev.Run.DryRun,
@@ -89,7 +94,13 @@ const reportConcurrency = 32
 // it is a failed pair, never silently absent.
 func (d Deps) gather(ctx context.Context, execution string) ([]report.Region, error) {
 	var pairs []Pair
-	if err := d.Store.Get(ctx, runstore.PairsKey(execution), &pairs); err != nil {
+	var lost []report.Region
+	switch err := d.Store.Get(ctx, runstore.PairsKey(execution), &pairs); {
+	case errors.Is(err, runstore.ErrNotFound):
+		// Still report what is known (e.g. an execution planned by an
+		// older definition): a run without its pairs list failed.
+		lost = append(lost, report.Region{Region: "(pairs)", Failed: "the run's pairs list is missing: " + err.Error()})
+	case err != nil:
 		return nil, fmt.Errorf("read the run's pairs: %w", err)
 	}
 	var failed []AccountFailure
@@ -110,7 +121,7 @@ func (d Deps) gather(ctx context.Context, execution string) ([]report.Region, er
 	for _, f := range failed {
 		regions = append(regions, report.Region{Account: f.Account, Region: "*", Failed: f.Error})
 	}
-	return regions, ctx.Err()
+	return append(regions, lost...), ctx.Err()
 }
 
 // summaryOf reads one pair's summary, or says why there is none.

@@ -139,6 +139,10 @@ type TaskError struct {
 // whatever the number of pairs.
 type ReportEvent struct {
 	Run Run `json:"run"`
+	// MapError is set when the pair map itself failed (its items or its
+	// result files could not be read or written): the pairs' summaries
+	// still say what was done, and the run is reported FAILED.
+	MapError *TaskError `json:"map_error,omitempty"`
 }
 
 // SFN lists the Step Functions call the discover step makes: is the

@@ -231,6 +231,33 @@ func TestReportOnTheEventFileNamesTheFailedPairs(t *testing.T) {
 	assert.Contains(t, out.Cause, "333333333333/*")
 }
 
+// The pair map itself failed (its items could not be read): the report
+// still goes out, FAILED, naming the map's error and every pair that has
+// no summary.
+func TestReportAfterTheMapFailed(t *testing.T) {
+	deps, w := newDeps(t)
+	ctx := context.Background()
+	ev := readEvent[steps.ReportEvent](t, "report.json")
+	ev.Run.SNSArn = deps.SNSArn
+	ev.MapError = &steps.TaskError{Error: "States.ItemReaderFailed", Cause: "Unable to read the items: AccessDenied"}
+	require.NoError(t, deps.Store.Put(ctx, runstore.PairsKey(ev.Run.Execution), []steps.Pair{{Account: "123456789012", Region: "eu-west-1"}}))
+	out, err := deps.Report(ctx, ev)
+	require.NoError(t, err)
+	assert.True(t, out.Failed)
+	assert.Contains(t, out.Cause, "(pair map)")
+	assert.Contains(t, out.Cause, "eu-west-1")
+	require.Len(t, w.sns.Delivered(), 1, "the report is sent")
+	assert.Contains(t, w.sns.Delivered()[0].Subject, "FAILED (2 pairs failed)")
+	assert.Contains(t, w.sns.Delivered()[0].Message, "States.ItemReaderFailed")
+
+	// Without even the pairs list, the report still goes out.
+	ev.Run.Execution = "no-pairs-list"
+	out, err = deps.Report(ctx, ev)
+	require.NoError(t, err)
+	assert.True(t, out.Failed)
+	assert.Contains(t, out.Cause, "(pairs)")
+}
+
 func TestReportSurvivesAFailedPublish(t *testing.T) {
 	deps, _ := newDeps(t)
 	ev := readEvent[steps.ReportEvent](t, "report.json")

@@ -43,6 +43,8 @@ const (
 	// member role; EnvMemberRole the role assumed in every other.
 	EnvAccount    = "SNAPPER_ACCOUNT"
 	EnvMemberRole = "MEMBER_ROLE"
+	// EnvExternalID is the member stacks' ExternalId, if they require one.
+	EnvExternalID = "MEMBER_EXTERNAL_ID"
 	// EnvOrganizationAccess=Enabled lets Plan resolve OUs, the root and
 	// "organization" (the template's OrganizationAccess).
 	EnvOrganizationAccess = "ORGANIZATION_ACCESS"
@@ -72,8 +74,12 @@ func FromEnv(ctx context.Context) (steps.Deps, error) {
 	if os.Getenv(EnvS3PathStyle) == "true" {
 		s3Opts = append(s3Opts, func(o *s3.Options) { o.UsePathStyle = true })
 	}
-	deps := New(cfg, Deployment{Bucket: os.Getenv(EnvBucket), Topic: os.Getenv(EnvTopic), Account: os.Getenv(EnvAccount),
-		MemberRole: os.Getenv(EnvMemberRole), Organizations: os.Getenv(EnvOrganizationAccess) == "Enabled"}, conc, s3Opts...)
+	account, err := ownAccount(ctx, cfg)
+	if err != nil {
+		return steps.Deps{}, err
+	}
+	deps := New(cfg, Deployment{Bucket: os.Getenv(EnvBucket), Topic: os.Getenv(EnvTopic), Account: account,
+		MemberRole: os.Getenv(EnvMemberRole), ExternalID: os.Getenv(EnvExternalID), Organizations: os.Getenv(EnvOrganizationAccess) == "Enabled"}, conc, s3Opts...)
 	deps.MaxDeletesPerRegion = maxDeletes
 	if v := os.Getenv(EnvPairConcurrency); v != "" {
 		if deps.PairConcurrency, err = strconv.Atoi(v); err != nil || deps.PairConcurrency < 1 {
@@ -91,8 +97,24 @@ type Deployment struct {
 	// Account is the stack's own account; MemberRole the role name
 	// assumed in every other (default snapper-member).
 	Account, MemberRole string
+	// ExternalID is what the member roles' trust requires, if anything.
+	ExternalID string
 	// Organizations: Plan may call Organizations.
 	Organizations bool
+}
+
+// ownAccount is the stack's account: the template sets it; without it
+// (a function run outside the stack) STS says who the credentials are,
+// so the own account is never entered through a member role.
+func ownAccount(ctx context.Context, cfg aws.Config) (string, error) {
+	if a := os.Getenv(EnvAccount); a != "" {
+		return a, nil
+	}
+	who, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", fmt.Errorf("%s is not set and sts:GetCallerIdentity failed: %w", EnvAccount, err)
+	}
+	return aws.ToString(who.Account), nil
 }
 
 // New builds the dependencies from one aws.Config. s3Opts adjust the S3
@@ -100,7 +122,7 @@ type Deployment struct {
 // account use the member role's session, one per account, cached for the
 // process (warm invocations reuse it) and refreshed before it expires.
 func New(cfg aws.Config, dep Deployment, concurrency int, s3Opts ...func(*s3.Options)) steps.Deps {
-	sessions := &accounts.Sessions{Base: cfg, STS: sts.NewFromConfig(cfg), Self: dep.Account,
+	sessions := &accounts.Sessions{Base: cfg, STS: sts.NewFromConfig(cfg), Self: dep.Account, ExternalID: dep.ExternalID,
 		RoleName: cmp.Or(dep.MemberRole, input.DefaultMemberRole), Partition: partitionOf(cfg.Region)}
 	configOf := func(account string) aws.Config {
 		if account == "self" {
