@@ -30,6 +30,10 @@ type applier struct {
 	postponed map[int]bool // plan volumes with a deletion time did not allow
 	handed    int
 	lastCheck time.Time
+	// nextCheck is when the next look may go; soonest the earliest
+	// estimated completion among the pending snapshots the last look saw.
+	nextCheck time.Time
+	soonest   time.Time
 	slots     chan struct{}
 	items     chan item
 	handling  sync.WaitGroup
@@ -214,10 +218,10 @@ func (a *applier) handout(ctx context.Context, it item) bool {
 			return false
 		}
 		if a.lastCheck.IsZero() {
-			a.lastCheck = now
-		} else if now.Sub(a.lastCheck) >= a.w.watchEvery() {
+			a.lastCheck, a.nextCheck = now, now.Add(a.w.watchEvery())
+		} else if !now.Before(a.nextCheck) {
 			_ = a.checkWatched(ctx) // postponed to the next check
-			a.lastCheck = now
+			a.lastCheck, a.nextCheck = now, a.nextLook(now)
 		}
 	}
 	a.handed++

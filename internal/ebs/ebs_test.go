@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -368,4 +370,66 @@ func TestPacedAfterACallIsNeverNotCalled(t *testing.T) {
 	assert.Equal(t, "RequestLimitExceeded", errkind.Code(err))
 	var waited notCalled
 	assert.False(t, errors.As(err, &waited))
+}
+
+// The look at the new snapshots goes when EC2's Progress says the first
+// will have completed, not at the next 30 s mark: with snapshots pending
+// 95 s, the plain schedule (30, 60, 90, 120 s) would look 25 s after the
+// first completion, and free the first deletions that late. Looks stay
+// at least WatchEvery apart (SPEC 5).
+func TestLooksGoWhenThePendingSnapshotsComplete(t *testing.T) {
+	sim := ec2sim.New()
+	sim.Clock = ec2sim.NewVirtualClock(runTime)
+	sim.PendingFor = 95 * time.Second
+	for range 600 {
+		v := sim.AddVolume(reg, sim.AddInstance(reg, map[string]string{"autosnap": "1", "autosnap_retain": "1"}), nil)
+		sim.AddSnapshot(reg, ec2sim.SnapshotSpec{Volume: v, Start: runTime.AddDate(0, 0, -1), Tags: toolTags("autosnap")})
+	}
+	var mu sync.Mutex
+	var firstCreate, firstDelete time.Time
+	var looks []time.Time
+	sim.Fault = func(_, action string, in any) error {
+		mu.Lock()
+		defer mu.Unlock()
+		now := sim.Clock.Now()
+		switch {
+		case action == "CreateSnapshot" && firstCreate.IsZero():
+			firstCreate = now
+		case action == "DeleteSnapshot" && firstDelete.IsZero():
+			firstDelete = now
+		case action == "DescribeSnapshots" && len(in.(*ec2.DescribeSnapshotsInput).Filters) > 0 && aws.ToString(in.(*ec2.DescribeSnapshotsInput).Filters[0].Name) == "snapshot-id":
+			looks = append(looks, now)
+		}
+		return nil
+	}
+	ctx := context.Background()
+	plan, err := Discover(ctx, sim.Region(reg), Limits{}, reg, params())
+	require.NoError(t, err)
+	limits := Limits{Create: rate.NewLimiter(5, 1), Delete: rate.NewLimiter(50, 1), Clock: sim.Clock}
+	w := Worker{EC2: sim.Region(reg), Limits: limits, Concurrency: 4, Now: sim.Clock.Now, Sleep: sim.Clock.Sleep}
+	out, _, err := w.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: NoCeiling})
+	require.NoError(t, err)
+	require.Len(t, out.Created, 600)
+	require.False(t, firstDelete.IsZero(), "deletions were freed while creates went on")
+	completed := firstCreate.Add(sim.PendingFor)
+	var firstLookAfter time.Time
+	for _, l := range looks {
+		if !l.Before(completed) {
+			firstLookAfter = l
+			break
+		}
+	}
+	assert.WithinDuration(t, completed.Add(2*time.Second), firstLookAfter, 2*time.Second,
+		"the look follows the first completion, not the next 30 s mark (looks %v)", looks)
+	assert.False(t, firstDelete.Before(completed), "nothing goes before its new snapshot completed")
+	// A look is one or more describes (200 ids each) at one moment.
+	var starts []time.Time
+	for _, l := range looks {
+		if len(starts) == 0 || l.Sub(starts[len(starts)-1]) > 5*time.Second {
+			starts = append(starts, l)
+		}
+	}
+	for i := 1; i < len(starts)-1; i++ { // the last look, after the last volume, may come any time
+		assert.GreaterOrEqual(t, starts[i].Sub(starts[i-1]), 30*time.Second, "looks %d and %d", i-1, i)
+	}
 }

@@ -3,6 +3,9 @@ package ebs
 import (
 	"context"
 	"sort"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -30,6 +33,7 @@ func (a *applier) watch(snapshotID string, i int) {
 // check or the next run. A failed describe only postpones the decision:
 // it is returned, and the rest of the check waits for the next one.
 func (a *applier) checkWatched(ctx context.Context) error {
+	a.soonest = time.Time{}
 	a.mu.Lock()
 	ids := make([]string, 0, len(a.watching))
 	for id := range a.watching {
@@ -61,11 +65,62 @@ func (a *applier) states(ctx context.Context, ids []string) (map[string]string, 
 		MaxResults: aws.Int32(snapshotPage),
 	})
 	err := eachPage(ctx, pages, a.w.Limits, "describe snapshots", func(page *ec2.DescribeSnapshotsOutput) {
+		// The time after the answer: the progress is at most this old, so
+		// the estimate errs late (a look after the completion), not early
+		// (a look that finds nothing and holds the next one back).
+		now := a.w.now()
 		for _, s := range page.Snapshots {
 			out[aws.ToString(s.SnapshotId)] = string(s.State)
+			if at, ok := completesAt(s, now); ok && (a.soonest.IsZero() || at.Before(a.soonest)) {
+				a.soonest = at
+			}
 		}
 	})
 	return out, err
+}
+
+// completesAt estimates when a pending snapshot completes from the
+// Progress EC2 reports, at the rate it has made so far. Progress is
+// rounded down, so the estimate is, if anything, late.
+func completesAt(s types.Snapshot, now time.Time) (time.Time, bool) {
+	p, err := strconv.Atoi(strings.TrimSuffix(aws.ToString(s.Progress), "%"))
+	if s.State != types.SnapshotStatePending || err != nil || p <= 0 || p >= 100 || s.StartTime == nil {
+		return time.Time{}, false
+	}
+	age := now.Sub(*s.StartTime)
+	return s.StartTime.Add(age * 100 / time.Duration(p)), true
+}
+
+// completionSlack is how long after its estimated completion a look goes,
+// so that it finds the snapshot completed rather than a moment early.
+const completionSlack = time.Second
+
+// nextLook is when the watched snapshots are looked at next: never sooner
+// than WatchEvery after this look (SPEC 5); when the soonest pending
+// snapshot is estimated to complete later than that, just after it, since
+// a look before then would find nothing and would hold the next one back
+// by WatchEvery. An estimate far out (progress creeping) is capped, so
+// that a wrong one costs at most a few looks' worth of delay.
+func (a *applier) nextLook(now time.Time) time.Time {
+	every := a.w.watchEvery()
+	base := now.Add(every)
+	if a.soonest.IsZero() {
+		return base
+	}
+	if at := a.soonest.Add(completionSlack); at.After(base) {
+		return minTime(at, now.Add(maxLookDelay*every))
+	}
+	return base
+}
+
+// maxLookDelay caps a look's delay, in WatchEvery intervals.
+const maxLookDelay = 4
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // settle takes a watched snapshot off the watch: one in error is recorded

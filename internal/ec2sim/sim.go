@@ -315,6 +315,16 @@ func (s *Sim) stateOf(f *fleet, sn *snapshot) string {
 	return "completed"
 }
 
+// progressOf is what EC2 reports in Progress: a pending snapshot's share of
+// its pending time, whole percent, rounded down; 100% once it is done.
+func (s *Sim) progressOf(f *fleet, sn *snapshot) string {
+	if s.stateOf(f, sn) != "pending" || s.PendingFor <= 0 {
+		return "100%"
+	}
+	age := s.clockOf(f).Now().Sub(sn.start)
+	return fmt.Sprintf("%d%%", min(int64(99), int64(100*age/s.PendingFor)))
+}
+
 func copyTags(t map[string]string) map[string]string {
 	out := make(map[string]string, len(t))
 	for k, v := range t {
@@ -640,6 +650,7 @@ func (c *Client) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshot
 			out.Snapshots = append(out.Snapshots, types.Snapshot{
 				SnapshotId: aws.String(id), VolumeId: aws.String(sn.volume), StartTime: aws.Time(sn.start),
 				State: types.SnapshotState(c.sim.stateOf(f, sn)), Description: aws.String(sn.description), Tags: ec2Tags(sn.tags),
+				Progress: aws.String(c.sim.progressOf(f, sn)),
 			})
 		}
 		return out, nil
