@@ -65,13 +65,22 @@ func (a *applier) states(ctx context.Context, ids []string) (map[string]string, 
 		MaxResults: aws.Int32(snapshotPage),
 	})
 	err := eachPage(ctx, pages, a.w.Limits, "describe snapshots", func(page *ec2.DescribeSnapshotsOutput) {
-		// The time after the answer: the progress is at most this old, so
-		// the estimate errs late (a look after the completion), not early
-		// (a look that finds nothing and holds the next one back).
-		now := a.w.now()
+		var now time.Time
 		for _, s := range page.Snapshots {
 			out[aws.ToString(s.SnapshotId)] = string(s.State)
-			if at, ok := completesAt(s, now); ok && (a.soonest.IsZero() || at.Before(a.soonest)) {
+			p, ok := progress(s)
+			if !ok {
+				continue
+			}
+			if now.IsZero() {
+				// The time after the answer: the progress is at most this
+				// old, so the estimate errs late (a look after the
+				// completion), not early (a look that finds nothing and
+				// holds the next one back).
+				now = a.w.now()
+			}
+			age := now.Sub(*s.StartTime)
+			if at := s.StartTime.Add(age * 100 / time.Duration(p)); a.soonest.IsZero() || at.Before(a.soonest) {
 				a.soonest = at
 			}
 		}
@@ -79,16 +88,16 @@ func (a *applier) states(ctx context.Context, ids []string) (map[string]string, 
 	return out, err
 }
 
-// completesAt estimates when a pending snapshot completes from the
-// Progress EC2 reports, at the rate it has made so far. Progress is
-// rounded down, so the estimate is, if anything, late.
-func completesAt(s types.Snapshot, now time.Time) (time.Time, bool) {
+// progress is a pending snapshot's Progress in percent, when it tells
+// anything about when the snapshot completes: the estimate is its start
+// plus its age at the rate it has made so far. Progress is rounded down,
+// so the estimate is, if anything, late.
+func progress(s types.Snapshot) (int, bool) {
 	p, err := strconv.Atoi(strings.TrimSuffix(aws.ToString(s.Progress), "%"))
 	if s.State != types.SnapshotStatePending || err != nil || p <= 0 || p >= 100 || s.StartTime == nil {
-		return time.Time{}, false
+		return 0, false
 	}
-	age := now.Sub(*s.StartTime)
-	return s.StartTime.Add(age * 100 / time.Duration(p)), true
+	return p, true
 }
 
 // completionSlack is how long after its estimated completion a look goes,
