@@ -92,3 +92,19 @@ func TestAccountsFleet(t *testing.T) {
 	one := newResult(Spec{EC2: "sim", Regions: 20, VolumesPerRegion: 10000})
 	assert.Equal(t, Result{Fleet: "20 x 10000", EC2: "sim", Regions: 20, Volumes: 200000}, one, "one account: as before")
 }
+
+// A pair's child execution bills Discover, Apply (retries too), a choice
+// after each answered task, and its last state; Plan and Report are the
+// parent's and are counted from its history.
+func TestChildTransitions(t *testing.T) {
+	invs := []localaws.Invocation{
+		{Function: "PlanFunction"},
+		{Function: "DiscoverFunction", Account: "a", Region: "r"},
+		{Function: "ApplyFunction", Account: "a", Region: "r", Error: "Sandbox.Timedout"},
+		{Function: "ApplyFunction", Account: "a", Region: "r"},
+		{Function: "DiscoverFunction", Account: "b", Region: "r"},
+		{Function: "ReportFunction"},
+	}
+	// a: 3 invocations + 2 choices + 1 end; b: 1 + 1 + 1.
+	assert.Equal(t, 9, childTransitions(invs))
+}

@@ -81,7 +81,7 @@ func (b *benchRun) bound(perPair map[string]int64) (float64, string) {
 
 // cost prices the run from the timeline, the history and the S3 count.
 func (b *benchRun) cost(out localaws.Result, env *localaws.Env) Cost {
-	transitions := 0
+	transitions := childTransitions(env.Front.Timeline.Of(out.Name))
 	for _, ev := range out.Events {
 		if strings.HasSuffix(string(ev.Type), "StateEntered") {
 			transitions++
@@ -142,4 +142,24 @@ func (h *heapPeak) mib() (peak, added float64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return float64(h.peak) / (1 << 20), float64(h.peak-min(h.start, h.peak)) / (1 << 20)
+}
+
+// childTransitions counts the state transitions of the pairs' child
+// executions, which the parent's history does not show: each invocation
+// is a task entered (a retry too), each one that answered is followed by
+// the Applied all? choice, and each pair ends in one more state.
+func childTransitions(invs []localaws.Invocation) int {
+	n := 0
+	pairs := map[string]bool{}
+	for _, inv := range invs {
+		if inv.Region == "" {
+			continue // Plan and Report are in the parent's history
+		}
+		n++
+		if inv.Error == "" {
+			n++
+		}
+		pairs[inv.Account+"/"+inv.Region] = true
+	}
+	return n + len(pairs)
 }
