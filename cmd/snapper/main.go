@@ -30,7 +30,7 @@ const usage = `usage:
   snapper local run --endpoint URL --input FILE [--name NAME] [--timeline FILE]
   snapper demo
   snapper bench [--ec2 moto|sim --regions N --volumes N --per-instance N --old N --limits aws|FACTOR --scale S --naive=true --accounts N (sim only)]
-  snapper plan --input FILE [--json] [--region R] [--endpoint URL] [--role NAME]
+  snapper plan --input FILE [--json] [--region R] [--endpoint URL] [--role NAME] [--external-id ID]
   snapper graph [--readme]
   snapper validate [--template FILE]`
 

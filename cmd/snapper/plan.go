@@ -36,6 +36,7 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	home := fs.String("region", "", "the region whose default applies (default: your AWS config's)")
 	endpoint := fs.String("endpoint", "", "an AWS endpoint to use instead of AWS's (a `snapper local up`)")
 	role := fs.String("role", "", roleUsage)
+	externalID := fs.String("external-id", "", "the `ID` the member roles' trust requires (member-role.yaml's ExternalId), if any")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -50,6 +51,7 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	src, err := planSource(ctx, *home, *endpoint, *role)
+	src.ExternalID = *externalID
 	if err != nil {
 		return err
 	}

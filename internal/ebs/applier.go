@@ -34,6 +34,7 @@ type applier struct {
 	// estimated completion among the pending snapshots the last look saw.
 	nextCheck time.Time
 	soonest   time.Time
+	unsure    bool // a pending snapshot's completion could not be estimated
 	slots     chan struct{}
 	items     chan item
 	handling  sync.WaitGroup

@@ -33,7 +33,7 @@ func (a *applier) watch(snapshotID string, i int) {
 // check or the next run. A failed describe only postpones the decision:
 // it is returned, and the rest of the check waits for the next one.
 func (a *applier) checkWatched(ctx context.Context) error {
-	a.soonest = time.Time{}
+	a.soonest, a.unsure = time.Time{}, false
 	a.mu.Lock()
 	ids := make([]string, 0, len(a.watching))
 	for id := range a.watching {
@@ -46,8 +46,12 @@ func (a *applier) checkWatched(ctx context.Context) error {
 		ids = ids[len(batch):]
 		states, err := a.states(ctx, batch)
 		if err != nil {
+			a.unsure = true
 			return err
 		}
+		// A snapshot not in the answer (describe lag) may complete
+		// before the estimate.
+		a.unsure = a.unsure || len(states) < len(batch)
 		for _, id := range batch {
 			if s := states[id]; s == rules.StateCompleted || s == rules.StateError {
 				a.settle(ctx, id, s)
@@ -70,6 +74,11 @@ func (a *applier) states(ctx context.Context, ids []string) (map[string]string, 
 			out[aws.ToString(s.SnapshotId)] = string(s.State)
 			p, ok := progress(s)
 			if !ok {
+				// Pending without a usable Progress: its completion is
+				// unknown, so the plain schedule applies. 0% is no news
+				// (just started) and 100% is done.
+				pct := strings.TrimSuffix(aws.ToString(s.Progress), "%")
+				a.unsure = a.unsure || s.State == types.SnapshotStatePending && pct != "0" && pct != "100"
 				continue
 			}
 			if now.IsZero() {
@@ -105,31 +114,20 @@ func progress(s types.Snapshot) (int, bool) {
 const completionSlack = time.Second
 
 // nextLook is when the watched snapshots are looked at next: never sooner
-// than WatchEvery after this look (SPEC 5); when the soonest pending
-// snapshot is estimated to complete later than that, just after it, since
-// a look before then would find nothing and would hold the next one back
-// by WatchEvery. An estimate far out (progress creeping) is capped, so
-// that a wrong one costs at most a few looks' worth of delay.
+// than WatchEvery after this look (SPEC 5). When the soonest pending
+// snapshot is estimated to complete later than that, the schedule's phase
+// is shifted (by less than one interval) so that a look lands just after
+// the estimate, instead of up to an interval after it: the looks keep
+// their 30 s cadence, only moved. When a pending snapshot gave no usable
+// progress or was missing from the answer, the plain schedule applies.
 func (a *applier) nextLook(now time.Time) time.Time {
 	every := a.w.watchEvery()
 	base := now.Add(every)
-	if a.soonest.IsZero() {
+	at := a.soonest.Add(completionSlack)
+	if a.soonest.IsZero() || a.unsure || !at.After(base) {
 		return base
 	}
-	if at := a.soonest.Add(completionSlack); at.After(base) {
-		return minTime(at, now.Add(maxLookDelay*every))
-	}
-	return base
-}
-
-// maxLookDelay caps a look's delay, in WatchEvery intervals.
-const maxLookDelay = 4
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
+	return at.Add(-at.Sub(base) / every * every)
 }
 
 // settle takes a watched snapshot off the watch: one in error is recorded

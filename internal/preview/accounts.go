@@ -39,8 +39,9 @@ type Source struct {
 	STS STS
 	Org accounts.OrgReader
 	// Role is the role assumed in every listed account other than the
-	// user's own; empty means the input's member_role.
-	Role string
+	// user's own; empty means the input's member_role. ExternalID is what
+	// its trust requires, if anything.
+	Role, ExternalID string
 }
 
 // SessionName names the preview's sessions in the member accounts' CloudTrail.
@@ -65,7 +66,13 @@ func (src Source) everyAccount(ctx context.Context, cfg input.Config, params ebs
 	}
 	w := walker{src: src, want: cfg.Regions, params: params, sessions: &accounts.Sessions{
 		Base: src.Config, STS: src.STS, Self: aws.ToString(who.Account), RoleName: cmp.Or(src.Role, cfg.MemberRole),
-		Partition: partitionOf(aws.ToString(who.Arn)), SessionName: SessionName}}
+		Partition: partitionOf(aws.ToString(who.Arn)), SessionName: SessionName, ExternalID: src.ExternalID}}
+	// Region names are checked once, in the user's own account, against
+	// every region of the partition, as the run's Plan does: a typo is bad
+	// input even when only member accounts are listed.
+	if _, err := input.Resolve(ctx, w.ec2(w.sessions.Self, src.Config.Region), cfg.Regions); err != nil {
+		return nil, nil, err
+	}
 	found := make([][]Region, len(ids))
 	errs := make([]error, len(ids))
 	sem := make(chan struct{}, accountConcurrency)
@@ -154,17 +161,16 @@ func (w walker) account(ctx context.Context, id string) ([]Region, error) {
 }
 
 // regionsOf enters the account and lists its regions, as the run's Plan
-// does: the user's own account checks named regions against its enabled
-// ones (bad input otherwise); another takes them as given, and a region
-// not enabled there fails as its own entry. "all" is listed per account.
+// does: named regions as everyAccount checked them (one not enabled in an
+// account fails as its own entry), "all" listed per account.
 func (w walker) regionsOf(ctx context.Context, id string) ([]string, error) {
 	if id != w.sessions.Self {
 		if err := w.sessions.Check(ctx, id); err != nil {
 			return nil, err
 		}
-		if len(w.want) != 1 || w.want[0] != input.AllRegions {
-			return w.want, nil
-		}
+	}
+	if len(w.want) != 1 || w.want[0] != input.AllRegions {
+		return w.want, nil
 	}
 	regions, err := input.Resolve(ctx, w.ec2(id, w.src.Config.Region), w.want)
 	if err != nil && id != w.sessions.Self {

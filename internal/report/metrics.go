@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -67,8 +68,8 @@ func byRegion(regions []Region) []Region {
 	var out []Region
 	at := map[string]int{}
 	for _, reg := range regions {
-		if reg.Region == "*" {
-			continue
+		if reg.Region == "*" || strings.HasPrefix(reg.Region, "(") {
+			continue // an account not entered, or the pair map itself
 		}
 		i, ok := at[reg.Region]
 		if !ok {
