@@ -9,9 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/organizations"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/snapper/snapper/internal/accounts"
 	"github.com/snapper/snapper/internal/awsconf"
@@ -81,15 +78,7 @@ func planSource(ctx context.Context, home, endpoint, role string) (preview.Sourc
 	if endpoint != "" {
 		cfg.BaseEndpoint = aws.String(endpoint)
 	}
-	return preview.Source{
-		Config: cfg,
-		EC2: func(c aws.Config, region string) preview.EC2 {
-			return ec2.NewFromConfig(c, func(o *ec2.Options) { o.Region = region })
-		},
-		STS:  sts.NewFromConfig(cfg),
-		Org:  organizations.NewFromConfig(cfg),
-		Role: role,
-	}, nil
+	return preview.AWSSource(cfg, role), nil
 }
 
 // planFailures is the error that ends a preview with failed entries.

@@ -27,22 +27,30 @@ type memberFleet struct {
 	old             []string
 }
 
+// newOU makes moto's organization (once: the management account is the
+// deployment's own) and a new OU under its root.
+func newOU(t *testing.T, name string) (org *organizations.Client, root, ou string) {
+	t.Helper()
+	ctx := context.Background()
+	org = organizations.NewFromConfig(env.Config())
+	if _, err := org.CreateOrganization(ctx, &organizations.CreateOrganizationInput{}); err != nil {
+		require.ErrorContains(t, err, "AlreadyInOrganization")
+	}
+	roots, err := org.ListRoots(ctx, &organizations.ListRootsInput{})
+	require.NoError(t, err)
+	root = aws.ToString(roots.Roots[0].Id)
+	unit, err := org.CreateOrganizationalUnit(ctx, &organizations.CreateOrganizationalUnitInput{ParentId: aws.String(root), Name: aws.String(name)})
+	require.NoError(t, err)
+	return org, root, aws.ToString(unit.OrganizationalUnit.Id)
+}
+
 // organization makes moto's organization (the management account is the
 // deployment's own) with three members, the third inside an OU, and seeds
 // each member's EC2 through AssumeRole, as the functions will see it.
 func organization(t *testing.T) (members []memberFleet, ou string) {
 	t.Helper()
 	ctx := context.Background()
-	org := organizations.NewFromConfig(env.Config())
-	if _, err := org.CreateOrganization(ctx, &organizations.CreateOrganizationInput{}); err != nil {
-		require.ErrorContains(t, err, "AlreadyInOrganization")
-	}
-	roots, err := org.ListRoots(ctx, &organizations.ListRootsInput{})
-	require.NoError(t, err)
-	root := aws.ToString(roots.Roots[0].Id)
-	unit, err := org.CreateOrganizationalUnit(ctx, &organizations.CreateOrganizationalUnitInput{ParentId: aws.String(root), Name: aws.String("prod")})
-	require.NoError(t, err)
-	ou = aws.ToString(unit.OrganizationalUnit.Id)
+	org, root, ou := newOU(t, "prod")
 	sessions := &accounts.Sessions{Base: env.Config(), STS: sts.NewFromConfig(env.Config()), RoleName: "snapper-member"}
 	for i := range 3 {
 		made, err := org.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String(t.Name()), Email: aws.String("m@example.com")})

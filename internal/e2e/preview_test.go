@@ -11,7 +11,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
@@ -40,15 +39,7 @@ func previewSource(t *testing.T, role string) (preview.Source, func() []string) 
 			return next.HandleInitialize(ctx, in)
 		}), middleware.After)
 	})
-	src := preview.Source{
-		Config: cfg,
-		EC2: func(c aws.Config, region string) preview.EC2 {
-			return ec2.NewFromConfig(c, func(o *ec2.Options) { o.Region = region })
-		},
-		STS:  sts.NewFromConfig(cfg),
-		Org:  organizations.NewFromConfig(cfg),
-		Role: role,
-	}
+	src := preview.AWSSource(cfg, role)
 	return src, func() []string {
 		mu.Lock()
 		defer mu.Unlock()
@@ -117,16 +108,7 @@ const previewRegion = "ap-southeast-3"
 func previewMembers(t *testing.T) (direct, inOU, ou, volume string, old []string) {
 	t.Helper()
 	ctx := context.Background()
-	org := organizations.NewFromConfig(env.Config())
-	if _, err := org.CreateOrganization(ctx, &organizations.CreateOrganizationInput{}); err != nil {
-		require.ErrorContains(t, err, "AlreadyInOrganization")
-	}
-	roots, err := org.ListRoots(ctx, &organizations.ListRootsInput{})
-	require.NoError(t, err)
-	root := aws.ToString(roots.Roots[0].Id)
-	unit, err := org.CreateOrganizationalUnit(ctx, &organizations.CreateOrganizationalUnitInput{ParentId: aws.String(root), Name: aws.String("preview")})
-	require.NoError(t, err)
-	ou = aws.ToString(unit.OrganizationalUnit.Id)
+	org, root, ou := newOU(t, "preview")
 	var made []string
 	for range 2 {
 		acct, err := org.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String(t.Name()), Email: aws.String("p@example.com")})
@@ -134,7 +116,7 @@ func previewMembers(t *testing.T) (direct, inOU, ou, volume string, old []string
 		made = append(made, aws.ToString(acct.CreateAccountStatus.AccountId))
 	}
 	direct, inOU = made[0], made[1]
-	_, err = org.MoveAccount(ctx, &organizations.MoveAccountInput{AccountId: aws.String(inOU), SourceParentId: aws.String(root), DestinationParentId: aws.String(ou)})
+	_, err := org.MoveAccount(ctx, &organizations.MoveAccountInput{AccountId: aws.String(inOU), SourceParentId: aws.String(root), DestinationParentId: aws.String(ou)})
 	require.NoError(t, err)
 	sessions := &accounts.Sessions{Base: env.Config(), STS: sts.NewFromConfig(env.Config()), RoleName: "snapper-member"}
 	for _, id := range made {

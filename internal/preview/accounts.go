@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/snapper/snapper/internal/accounts"
@@ -25,6 +27,20 @@ type STS interface {
 }
 
 var _ STS = (*sts.Client)(nil)
+
+// AWSSource is the preview's clients on an AWS config: EC2 per account
+// config and region, STS and Organizations with the caller's rights.
+func AWSSource(cfg aws.Config, role string) Source {
+	return Source{
+		Config: cfg,
+		EC2: func(c aws.Config, region string) EC2 {
+			return ec2.NewFromConfig(c, func(o *ec2.Options) { o.Region = region })
+		},
+		STS:  sts.NewFromConfig(cfg),
+		Org:  organizations.NewFromConfig(cfg),
+		Role: role,
+	}
+}
 
 // Source is the AWS the preview reads, through the user's own credentials.
 type Source struct {
