@@ -58,12 +58,6 @@ func payloadSizes(e *localaws.Env, res localaws.Result) (largest int, applies ma
 	return largest, applies
 }
 
-func regionOf(doc *string) string {
-	var v struct{ Region string }
-	_ = json.Unmarshal([]byte(aws.ToString(doc)), &v)
-	return v.Region
-}
-
 // TestContinuationPaginationAndSmallPayloads gives every invocation a
 // tiny time budget and the simulator small pages: each region needs
 // several Apply invocations, every volume is handled exactly once, and

@@ -146,8 +146,6 @@ func newMemberSetting(t *testing.T, tmpl map[string]any, partition string, param
 	return s
 }
 
-var noValue = map[string]any{"Ref": "AWS::NoValue"}
-
 // resolve decides every Fn::If of v (dropping what AWS::NoValue removes)
 // and leaves the other functions as they are.
 func (s memberSetting) resolve(t *testing.T, v any) any {
