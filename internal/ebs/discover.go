@@ -22,6 +22,9 @@ type Params struct {
 	DryRun    bool
 	// Location is the schedule's time zone (nil: UTC).
 	Location *time.Location
+	// CopyTags are the input's copy_tags (SPEC 12): tag keys copied onto
+	// each new snapshot, ["*"] for all of the volume's.
+	CopyTags []string
 }
 
 // Schedule is what the rules need of the run.

@@ -40,10 +40,12 @@ type Run struct {
 	Account      string `json:"account,omitempty"`
 	// MemberRole is the role assumed in every other account (SPEC 11).
 	MemberRole string `json:"member_role,omitempty"`
+	// CopyTags are the tag keys copied onto each new snapshot (SPEC 12).
+	CopyTags []string `json:"copy_tags,omitempty"`
 }
 
 func (r Run) params() ebs.Params {
-	p := ebs.Params{Prefix: r.Prefix, Interval: r.Interval, Run: r.Time, Execution: r.Execution, DryRun: r.DryRun}
+	p := ebs.Params{Prefix: r.Prefix, Interval: r.Interval, Run: r.Time, Execution: r.Execution, DryRun: r.DryRun, CopyTags: r.CopyTags}
 	// The plan step validated the zone; an unknown one here means an old
 	// state, which then counts in UTC as before.
 	if loc, err := time.LoadLocation(r.Timezone); err == nil && r.Timezone != "" {
