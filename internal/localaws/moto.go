@@ -97,7 +97,7 @@ func StartMoto(ctx context.Context, opts MotoOptions) (*Moto, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	cmd := motoCommand(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	cmd.Env = append(os.Environ(),
 		"MOTO_EC2_LOAD_DEFAULT_AMIS=false",
 		"AWS_ACCESS_KEY_ID=ak", "AWS_SECRET_ACCESS_KEY=sk",
@@ -129,6 +129,22 @@ func StartMoto(ctx context.Context, opts MotoOptions) (*Moto, error) {
 	}
 	resp.Body.Close()
 	return m, nil
+}
+
+// motoCommand runs moto's server through tools/moto_launcher.py, which
+// patches what moto lacks (CreateSnapshots' ExcludeDataVolumeIds and
+// CopyTagsFromSource), with the Python of moto_server's own environment;
+// where there is none (a moto_server from elsewhere), moto_server itself.
+func motoCommand(bin string, args ...string) *exec.Cmd {
+	python := filepath.Join(filepath.Dir(bin), "python")
+	root, err := RepoRoot()
+	launcher := filepath.Join(root, "tools", "moto_launcher.py")
+	if _, perr := os.Stat(python); perr == nil && err == nil {
+		if _, lerr := os.Stat(launcher); lerr == nil {
+			return exec.Command(python, append([]string{launcher}, args...)...)
+		}
+	}
+	return exec.Command(bin, args...)
 }
 
 func (m *Moto) waitReady(ctx context.Context) error {
