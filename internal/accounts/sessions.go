@@ -1,10 +1,15 @@
 package accounts
 
 import (
+	"slices"
+
 	"context"
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/aws/smithy-go/middleware"
+	"github.com/snapper/snapper/internal/errkind"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -80,9 +85,28 @@ func (s *Sessions) RoleARN(account string) string {
 func (s *Sessions) Config(account string) aws.Config {
 	cfg := s.Base.Copy()
 	if account != s.Self {
-		cfg.Credentials = s.credentials(account)
+		cache := s.credentials(account)
+		cfg.Credentials = cache
+		cfg.APIOptions = append(slices.Clone(cfg.APIOptions), invalidateOnExpired(cache))
 	}
 	return cfg
+}
+
+// invalidateOnExpired drops the account's session when AWS answers that
+// it expired (clock skew beyond ExpiryWindow): the call's retry then signs
+// with a new one instead of the same expired one until its attempts run
+// out. It runs inside the retry loop, after signing, once per attempt.
+func invalidateOnExpired(cache *aws.CredentialsCache) func(*middleware.Stack) error {
+	return func(stack *middleware.Stack) error {
+		return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("InvalidateExpiredSession",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				out, md, err := next.HandleFinalize(ctx, in)
+				if errkind.Is(err, errkind.Expired...) {
+					cache.Invalidate()
+				}
+				return out, md, err
+			}), middleware.After)
+	}
 }
 
 // Check assumes account's role now, so a caller can set aside an account

@@ -3,12 +3,17 @@ package accounts
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
@@ -183,4 +188,36 @@ func TestSessionsAccessDenied(t *testing.T) {
 	require.True(t, errors.As(err, &api))
 	assert.Equal(t, 2, f.count(s.RoleARN("555555555555")))
 	assert.NoError(t, s.Check(ctx, "666666666666"))
+}
+
+// EC2 answers ExpiredToken for a session the cache still holds valid
+// (clock skew beyond ExpiryWindow): the retry signs with a new session,
+// so the call succeeds instead of repeating the expired one to the end.
+func TestExpiredTokenAnswerRenewsTheSession(t *testing.T) {
+	f := &fakeSTS{life: time.Hour}
+	s := newSessions(f)
+	var keys []string
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		keys = append(keys, r.Header.Get("Authorization"))
+		if len(keys) == 1 {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `<Response><Errors><Error><Code>ExpiredToken</Code><Message>The security token included in the request is expired</Message></Error></Errors><RequestID>r</RequestID></Response>`)
+			return
+		}
+		fmt.Fprint(w, `<DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><regionInfo/></DescribeRegionsResponse>`)
+	}))
+	defer server.Close()
+	cfg := s.Config("222222222222")
+	cfg.BaseEndpoint = aws.String(server.URL)
+	cfg.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.Retryables = append(o.Retryables, retry.RetryableErrorCode{Codes: map[string]struct{}{"ExpiredToken": {}}})
+			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		})
+	}
+	_, err := ec2.NewFromConfig(cfg).DescribeRegions(context.Background(), &ec2.DescribeRegionsInput{})
+	require.NoError(t, err)
+	require.Len(t, keys, 2)
+	assert.Equal(t, 2, f.count(s.RoleARN("222222222222")), "the expired session was replaced")
+	assert.NotEqual(t, keys[0], keys[1], "the retry was signed with the new session")
 }
