@@ -114,6 +114,9 @@ type Created struct {
 	Recovered bool   `json:"recovered,omitempty"`
 	DryRun    bool   `json:"dry_run,omitempty"`
 	Error     string `json:"error,omitempty"`
+	// TagsCut are the copy_tags keys EC2's 50-tag limit left off the new
+	// snapshot (SPEC 12), for the report's warning.
+	TagsCut []string `json:"tags_cut,omitempty"`
 }
 
 // Deleted is what happened to one snapshot retention removes.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -39,7 +40,7 @@ func (a *applier) createOne(ctx context.Context, mv rules.ManagedVolume) Created
 			return err
 		})
 		if err == nil {
-			c.SnapshotID, c.Error = aws.ToString(out.SnapshotId), ""
+			c.SnapshotID, c.Error, c.TagsCut = aws.ToString(out.SnapshotId), "", mv.TagsCut
 			return c
 		}
 		var waited notCalled
@@ -56,7 +57,7 @@ func (a *applier) createOne(ctx context.Context, mv rules.ManagedVolume) Created
 		}
 		id, lerr := a.lookup(ctx, mv.VolumeID)
 		if id != "" {
-			return Created{VolumeID: mv.VolumeID, SnapshotID: id, Recovered: true}
+			return Created{VolumeID: mv.VolumeID, SnapshotID: id, Recovered: true, TagsCut: mv.TagsCut}
 		}
 		if lerr != nil {
 			c.Error = fmt.Sprintf("%s; looking it up by its run tag failed: %v", c.Error, lerr)
@@ -68,20 +69,25 @@ func (a *applier) createOne(ctx context.Context, mv rules.ManagedVolume) Created
 	return c
 }
 
+// createInput is the create call, with every tag in it (SPEC 4, 12): the
+// tool's own (rules.Keys.SnapshotTagKeys, for which CopiedTags leaves
+// room under EC2's limit) and the copied ones, so a snapshot is never
+// seen without its tags and no CreateTags call is needed.
 func (a *applier) createInput(mv rules.ManagedVolume) *ec2.CreateSnapshotInput {
 	p, k := a.job.Params, a.keys
+	tags := []types.Tag{
+		{Key: aws.String(k.Tool), Value: aws.String(p.Prefix)},
+		{Key: aws.String("Name"), Value: aws.String(rules.SnapshotName(mv, a.sched))},
+		{Key: aws.String(k.Run), Value: aws.String(a.sched.RunTag())},
+		{Key: aws.String(k.Execution), Value: aws.String(rules.CutRunes(p.Execution, rules.MaxTagValueLen))},
+	}
+	for _, key := range slices.Sorted(maps.Keys(mv.CopyTags)) {
+		tags = append(tags, types.Tag{Key: aws.String(key), Value: aws.String(mv.CopyTags[key])})
+	}
 	return &ec2.CreateSnapshotInput{
-		VolumeId:    aws.String(mv.VolumeID),
-		Description: aws.String(rules.SnapshotDescription(p.Prefix, mv, a.sched)),
-		TagSpecifications: []types.TagSpecification{{
-			ResourceType: types.ResourceTypeSnapshot,
-			Tags: []types.Tag{
-				{Key: aws.String(k.Tool), Value: aws.String(p.Prefix)},
-				{Key: aws.String("Name"), Value: aws.String(rules.SnapshotName(mv, a.sched))},
-				{Key: aws.String(k.Run), Value: aws.String(a.sched.RunTag())},
-				{Key: aws.String(k.Execution), Value: aws.String(rules.CutRunes(p.Execution, rules.MaxTagValueLen))},
-			},
-		}},
+		VolumeId:          aws.String(mv.VolumeID),
+		Description:       aws.String(rules.SnapshotDescription(p.Prefix, mv, a.sched)),
+		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeSnapshot, Tags: tags}},
 	}
 }
 

@@ -44,6 +44,8 @@ type Plan struct {
 	Region           string             `json:"region"`
 	InstancesManaged int                `json:"instances_managed"`
 	Volumes          []rules.VolumePlan `json:"volumes"`
+	// Coverage is what the report's coverage needs of the discovery.
+	Coverage Coverage `json:"coverage"`
 }
 
 // Page sizes: EC2's largest, so that describes cost as few calls as they can.
@@ -54,21 +56,22 @@ const (
 )
 
 // Discover lists the region's instances, volumes and the prefix's
-// snapshots (every list paginated) and applies SPEC 3-5 to them.
+// snapshots (every list paginated) and applies SPEC 3-5 to them. The same
+// lists give the coverage (SPEC 6) at no extra call: every volume is
+// listed, so a tool snapshot whose volume is not among them is an orphan.
 func Discover(ctx context.Context, client Reader, limits Limits, region string, p Params) (Plan, error) {
 	keys := rules.KeysFor(p.Prefix)
+	keys.CopyTags = p.CopyTags
 	instances, err := listInstances(ctx, client, limits, keys)
 	if err != nil {
 		return Plan{}, err
 	}
-	snapshots, err := listSnapshots(ctx, client, limits, keys, toolFilter(keys))
+	// The snapshots before the volumes: see coverageScan.
+	listed, err := listToolSnapshots(ctx, client, limits, keys, toolFilter(keys))
 	if err != nil {
 		return Plan{}, err
 	}
-	byVolume := map[string][]rules.Snapshot{}
-	for _, s := range snapshots {
-		byVolume[s.VolumeID] = append(byVolume[s.VolumeID], s)
-	}
+	scan := newCoverageScan(listed, p.Schedule())
 
 	plan := Plan{Region: region}
 	for _, inst := range instances {
@@ -80,9 +83,14 @@ func Discover(ctx context.Context, client Reader, limits Limits, region string, 
 	err = eachPage(ctx, pages, limits, "describe volumes", func(page *ec2.DescribeVolumesOutput) {
 		for _, v := range page.Volumes {
 			vol := rules.Volume{ID: aws.ToString(v.VolumeId), Tags: tagMap(v.Tags)}
-			if mv, managed := rules.Manage(keys, vol, attachedInstances(v, instances)); managed {
-				plan.Volumes = append(plan.Volumes, rules.PlanVolume(mv, byVolume[vol.ID], p.Schedule()))
+			mv, managed := rules.Manage(keys, vol, attachedInstances(v, instances))
+			if !managed {
+				scan.unmanaged(vol.ID)
+				continue
 			}
+			vp := rules.PlanVolume(mv, scan.byVolume[vol.ID], p.Schedule())
+			plan.Volumes = append(plan.Volumes, vp)
+			scan.managed(vp, v)
 		}
 	})
 	if err != nil {
@@ -90,6 +98,7 @@ func Discover(ctx context.Context, client Reader, limits Limits, region string, 
 	}
 	// A stable order makes continuation cursors mean the same on every retry.
 	sort.Slice(plan.Volumes, func(i, j int) bool { return plan.Volumes[i].VolumeID < plan.Volumes[j].VolumeID })
+	plan.Coverage = scan.finish()
 	return plan, nil
 }
 
@@ -123,7 +132,7 @@ func listInstances(ctx context.Context, client Reader, limits Limits, keys rules
 			for _, i := range r.Instances {
 				id := aws.ToString(i.InstanceId)
 				// Only the tags the rules read are kept: instances carry many.
-				out[id] = rules.Instance{ID: id, Tags: tagMap(i.Tags, "Name", keys.Every, keys.Retain, keys.Ignore)}
+				out[id] = rules.Instance{ID: id, Tags: tagMap(i.Tags, keys.InstanceTagKeys()...)}
 			}
 		}
 	})
@@ -133,7 +142,19 @@ func listInstances(ctx context.Context, client Reader, limits Limits, keys rules
 // listSnapshots lists the prefix's snapshots that match the filters,
 // keeping only those whose snapshot_tool equals the prefix exactly.
 func listSnapshots(ctx context.Context, client Reader, limits Limits, keys rules.Keys, filters ...types.Filter) ([]rules.Snapshot, error) {
-	var out []rules.Snapshot
+	listed, err := listToolSnapshots(ctx, client, limits, keys, filters...)
+	out := make([]rules.Snapshot, len(listed))
+	for i, s := range listed {
+		out[i] = s.Snapshot
+	}
+	return out, err
+}
+
+// listToolSnapshots is listSnapshots with the sizes and copy marks that
+// coverage needs.
+func listToolSnapshots(ctx context.Context, client Reader, limits Limits, keys rules.Keys, filters ...types.Filter) ([]listedSnapshot, error) {
+	var out []listedSnapshot
+	copyOf := keys.Prefix + "_copy_of" // SPEC 12's mark of a DR copy
 	pages := ec2.NewDescribeSnapshotsPaginator(client, &ec2.DescribeSnapshotsInput{
 		OwnerIds:   []string{"self"},
 		Filters:    filters,
@@ -141,9 +162,10 @@ func listSnapshots(ctx context.Context, client Reader, limits Limits, keys rules
 	})
 	err := eachPage(ctx, pages, limits, "describe snapshots", func(page *ec2.DescribeSnapshotsOutput) {
 		for _, s := range page.Snapshots {
-			if tags := tagMap(s.Tags, keys.Tool, keys.Run); keys.Owns(tags) {
-				out = append(out, rules.Snapshot{ID: aws.ToString(s.SnapshotId), VolumeID: aws.ToString(s.VolumeId),
-					StartTime: aws.ToTime(s.StartTime), State: string(s.State), Run: tags[keys.Run]})
+			if tags := tagMap(s.Tags, keys.Tool, keys.Run, copyOf); keys.Owns(tags) {
+				_, isCopy := tags[copyOf]
+				out = append(out, listedSnapshot{Snapshot: rules.Snapshot{ID: aws.ToString(s.SnapshotId), VolumeID: aws.ToString(s.VolumeId),
+					StartTime: aws.ToTime(s.StartTime), State: string(s.State), Run: tags[keys.Run]}, GiB: aws.ToInt32(s.VolumeSize), Copy: isCopy})
 			}
 		}
 	})

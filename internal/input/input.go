@@ -12,10 +12,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // the due rule must not depend on the zoneinfo of the Lambda image
+	_ "time/tzdata"
+	"unicode/utf8" // the due rule must not depend on the zoneinfo of the Lambda image
 
 	"github.com/snapper/snapper/internal/accounts"
 	"github.com/snapper/snapper/internal/errkind"
+	"github.com/snapper/snapper/internal/rules"
 )
 
 // AllRegions is the ec2_regions value that means every enabled region.
@@ -62,12 +64,15 @@ type Config struct {
 	// ["organization"]; empty means the deployment's own account.
 	Accounts   []string
 	MemberRole string
+	// CopyTags are the tag keys copied onto each new snapshot (SPEC 12),
+	// or ["*"] for all of the volume's; empty copies none.
+	CopyTags []string
 }
 
 var knownKeys = map[string]bool{
 	"tag_prefix": true, "ec2_regions": true, "sns_arn": true, "schedule_name": true,
 	"interval": true, "dry_run": true, "time": true, "timezone": true,
-	"accounts": true, "member_role": true,
+	"accounts": true, "member_role": true, "copy_tags": true,
 }
 
 var (
@@ -105,7 +110,7 @@ func Parse(raw []byte, d Defaults) (Config, error) {
 	}
 	for key, value := range fields {
 		if !knownKeys[key] {
-			return Config{}, invalid(key, value, "unknown key (known: accounts, dry_run, ec2_regions, interval, member_role, schedule_name, sns_arn, tag_prefix, time, timezone)")
+			return Config{}, invalid(key, value, "unknown key (known: accounts, copy_tags, dry_run, ec2_regions, interval, member_role, schedule_name, sns_arn, tag_prefix, time, timezone)")
 		}
 		if bytes.Equal(value, []byte("null")) {
 			continue // null means "use the default"
@@ -167,6 +172,8 @@ func (cfg *Config) set(key string, value json.RawMessage) error {
 		cfg.Accounts, err = parseAccounts(value)
 	case "member_role":
 		cfg.MemberRole, err = parseMemberRole(value)
+	case "copy_tags":
+		cfg.CopyTags, err = parseCopyTags(value)
 	}
 	return err
 }
@@ -289,6 +296,37 @@ func parseMemberRole(value json.RawMessage) (string, error) {
 		return "", invalid("member_role", value, "not an IAM role name (1-64 of letters, digits and +=,.@_-)")
 	}
 	return name, nil
+}
+
+// parseCopyTags takes SPEC 12's copy_tags: tag keys, or ["*"] alone.
+// An aws: key is refused: AWS reserves the prefix, so EC2 would refuse
+// every create that carries it, and no run should start that cannot
+// make a single snapshot.
+func parseCopyTags(value json.RawMessage) ([]string, error) {
+	var keys []string
+	if err := json.Unmarshal(value, &keys); err != nil {
+		return nil, invalid("copy_tags", value, `must be a list of tag keys, or ["*"] for all of the volume's tags`)
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, k := range keys {
+		raw, _ := json.Marshal(k)
+		switch {
+		case k == rules.CopyAll && len(keys) != 1:
+			return nil, invalid("copy_tags", value, `"*" copies every tag and cannot be combined with keys`)
+		case strings.TrimSpace(k) == "":
+			return nil, invalid("copy_tags", raw, "a tag key must not be empty")
+		case strings.HasPrefix(strings.ToLower(k), "aws:"):
+			return nil, invalid("copy_tags", raw, "tag keys starting with aws: are reserved by AWS and cannot be written on a snapshot")
+		case utf8.RuneCountInString(k) > MaxTagKeyLen:
+			return nil, invalid("copy_tags", raw, "longer than EC2's %d-character tag key limit", MaxTagKeyLen)
+		}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out, nil
 }
 
 // SNSRegion is the region of a topic ARN that Parse accepted.

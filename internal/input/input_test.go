@@ -44,6 +44,11 @@ func TestParseAccepts(t *testing.T) {
 				Accounts: []string{"111111111111", "ou-ab12-cdefgh34", "r-ab12"}, MemberRole: "snapper-member"}},
 		{"the whole organization", `{"accounts":["organization"]}`,
 			Config{Prefix: "autosnap", Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400, Accounts: []string{"organization"}}},
+		{"copy_tags: keys to copy onto each snapshot, duplicates collapse", `{"copy_tags":["CostCenter","Team","CostCenter"]}`,
+			Config{Prefix: "autosnap", Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400, CopyTags: []string{"CostCenter", "Team"}}},
+		{"copy_tags: all of the volume's", `{"copy_tags":["*"]}`,
+			Config{Prefix: "autosnap", Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400, CopyTags: []string{"*"}}},
+		{"copy_tags: empty copies none", `{"copy_tags":[]}`, Config{Prefix: "autosnap", Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400}},
 		{"longest prefix that fits", `{"tag_prefix":"` + strings.Repeat("p", MaxTagKeyLen-len(LongestTagSuffix)) + `"}`,
 			Config{Prefix: strings.Repeat("p", MaxTagKeyLen-len(LongestTagSuffix)), Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400}},
 	}
@@ -103,6 +108,13 @@ func TestParseRejectsNamingKeyAndValue(t *testing.T) {
 		{"empty account list", `{"accounts":[]}`, "accounts", `[]`},
 		{"a member role the stacks did not deploy", `{"member_role":"OrganizationAccountAccessRole"}`, "member_role", `"OrganizationAccountAccessRole"`},
 		{"not a role name", `{"member_role":"a b"}`, "member_role", `"a b"`},
+		{"copy_tags key reserved by AWS", `{"copy_tags":["Team","aws:cloudformation:stack-name"]}`, "copy_tags", `"aws:cloudformation:stack-name"`},
+		{"copy_tags AWS: in capitals", `{"copy_tags":["AWS:x"]}`, "copy_tags", `"AWS:x"`},
+		{"copy_tags not a list", `{"copy_tags":"Team"}`, "copy_tags", `"Team"`},
+		{"copy_tags with a number", `{"copy_tags":["Team",7]}`, "copy_tags", `["Team",7]`},
+		{"copy_tags * with other keys", `{"copy_tags":["*","Team"]}`, "copy_tags", `["*","Team"]`},
+		{"copy_tags empty key", `{"copy_tags":[""]}`, "copy_tags", `""`},
+		{"copy_tags key too long for EC2", `{"copy_tags":["` + strings.Repeat("k", 129) + `"]}`, "copy_tags", `"` + strings.Repeat("k", 129) + `"`},
 		{"scheduled event with a bad time", `{"detail-type":"Scheduled Event","source":"aws.events","time":"yesterday"}`, "time", `"yesterday"`},
 	}
 	for _, tc := range tests {

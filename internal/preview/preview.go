@@ -30,14 +30,17 @@ var _ EC2 = (*ec2.Client)(nil)
 // Region is what the next run would do in one region of one account.
 type Region struct {
 	// Account is set when the input lists `accounts`.
-	Account          string    `json:"account,omitempty"`
-	Region           string    `json:"region"`
-	InstancesManaged int       `json:"instances_managed"`
-	VolumesManaged   int       `json:"volumes_managed"`
-	Create           []string  `json:"create"`
-	Keep             int       `json:"keep"`
-	Delete           []Delete  `json:"delete"`
-	Problems         []Problem `json:"problems"`
+	Account          string   `json:"account,omitempty"`
+	Region           string   `json:"region"`
+	InstancesManaged int      `json:"instances_managed"`
+	VolumesManaged   int      `json:"volumes_managed"`
+	Create           []string `json:"create"`
+	Keep             int      `json:"keep"`
+	Delete           []Delete `json:"delete"`
+	// KeptBy lists, for volumes with tiers (SPEC 12), each restore point
+	// that stays and what keeps it.
+	KeptBy   []Kept    `json:"kept_by,omitempty"`
+	Problems []Problem `json:"problems"`
 	// Error says why the region could not be previewed; region "*" is an
 	// account that could not be entered (SPEC 11's failed entry).
 	Error string `json:"error,omitempty"`
@@ -54,6 +57,14 @@ type Delete struct {
 	// Displaced: it goes only once the volume's new snapshot is
 	// completed (SPEC 5); until then the run keeps it.
 	Displaced bool `json:"displaced,omitempty"`
+}
+
+// Kept is a snapshot a run keeps, and why: "newest 7" (P_retain) and the
+// tiers, as "weekly 2026-W47", "monthly 2026-11", "yearly 2026".
+type Kept struct {
+	SnapshotID string `json:"snapshot_id"`
+	VolumeID   string `json:"volume_id"`
+	By         string `json:"by"`
 }
 
 // Problem is a managed volume whose tags are unusable.
@@ -95,7 +106,7 @@ func Run(ctx context.Context, raw []byte, src Source, now time.Time) (Plan, erro
 		run = now.UTC().Truncate(time.Second)
 	}
 	plan := Plan{TagPrefix: cfg.Prefix, RunTime: run}
-	params := ebs.Params{Prefix: cfg.Prefix, Interval: cfg.Interval, Run: run, DryRun: true, Location: cfg.Location}
+	params := ebs.Params{Prefix: cfg.Prefix, Interval: cfg.Interval, Run: run, DryRun: true, Location: cfg.Location, CopyTags: cfg.CopyTags}
 	if len(cfg.Accounts) == 0 {
 		plan.Regions, err = ownAccount(ctx, src, cfg.Regions, params)
 		return plan, err
@@ -158,6 +169,9 @@ func regionPlan(ctx context.Context, client EC2, region string, params ebs.Param
 		}
 		for _, id := range v.DeleteOnCompletion() {
 			reg.Delete = append(reg.Delete, Delete{SnapshotID: id, VolumeID: v.VolumeID, Displaced: true})
+		}
+		for _, k := range v.KeptBy {
+			reg.KeptBy = append(reg.KeptBy, Kept{SnapshotID: k.SnapshotID, VolumeID: v.VolumeID, By: k.By})
 		}
 	}
 	return reg, nil

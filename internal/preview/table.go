@@ -66,7 +66,7 @@ func summary(w io.Writer, rs []Region) {
 // details lists what a region's run would do by name, or why the region
 // could not be previewed.
 func details(w io.Writer, r Region) {
-	if r.Error == "" && len(r.Create)+len(r.Delete)+len(r.Problems) == 0 {
+	if r.Error == "" && len(r.Create)+len(r.Delete)+len(r.KeptBy)+len(r.Problems) == 0 {
 		return
 	}
 	fmt.Fprintf(w, "\n%s\n", r.Region)
@@ -83,6 +83,9 @@ func details(w io.Writer, r Region) {
 			when = " once its new snapshot is completed"
 		}
 		fmt.Fprintf(w, "  delete %s (of %s)%s\n", d.SnapshotID, d.VolumeID, when)
+	}
+	for _, k := range r.KeptBy {
+		fmt.Fprintf(w, "  keep %s (of %s), kept: %s\n", k.SnapshotID, k.VolumeID, k.By)
 	}
 	for _, pr := range r.Problems {
 		fmt.Fprintf(w, "  problem %s: %s\n", pr.VolumeID, pr.Reason)

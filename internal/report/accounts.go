@@ -13,6 +13,8 @@ type AccountTotals struct {
 	Pairs       int    `json:"pairs"`
 	FailedPairs int    `json:"failed_pairs,omitempty"`
 	Totals      Counts `json:"totals"`
+	// Coverage is the account's, its pairs' summed (nil: none known).
+	Coverage *Coverage `json:"coverage,omitempty"`
 }
 
 // addToAccount adds reg to its account's totals. The pairs come sorted by
@@ -27,13 +29,15 @@ func addToAccount(accounts []AccountTotals, reg Region) []AccountTotals {
 		a.FailedPairs++
 	}
 	a.Totals.add(reg.Counts)
+	a.Coverage = addCoverage(a.Coverage, reg.Coverage)
 	return accounts
 }
 
 // Ranks order what a cut keeps first (SPEC 6: a failed pair or a snapshot
 // not made must be named): failures, then snapshots not made, then
-// warnings, then healthy pairs, and last the pairs left to another
-// execution, which that execution reports.
+// warnings and overdue volumes (not a warning, but unprotected), then
+// healthy pairs, and last the pairs left to another execution, which that
+// execution reports.
 const (
 	rankFailed = iota
 	rankNotMade
@@ -52,6 +56,13 @@ func countsRank(c Counts) int {
 	return rankHealthy
 }
 
+func coverageRank(c *Coverage) int {
+	if c != nil && c.OverdueVolumes > 0 {
+		return rankWarning
+	}
+	return rankHealthy
+}
+
 func pairRank(reg Region) int {
 	switch {
 	case reg.Failed != "":
@@ -63,14 +74,14 @@ func pairRank(reg Region) int {
 	case len(reg.Errors)+len(reg.InUse)+len(reg.Problems) > 0 || reg.DeleteCeiling:
 		return rankWarning
 	}
-	return countsRank(reg.Counts)
+	return min(countsRank(reg.Counts), coverageRank(reg.Coverage))
 }
 
 func accountRank(a AccountTotals) int {
 	if a.FailedPairs > 0 {
 		return rankFailed
 	}
-	return countsRank(a.Totals)
+	return min(countsRank(a.Totals), coverageRank(a.Coverage))
 }
 
 // keepBest returns the indices of the n best-ranked of count items, in

@@ -10,16 +10,25 @@ import (
 )
 
 // Metric names published in CloudWatch Embedded Metric Format.
-var metricNames = []string{"SnapshotsCreated", "SnapshotsDeleted", "SnapshotsSkippedInUse", "SnapshotsFailed", "ProblemVolumes"}
+var metricNames = []string{"SnapshotsCreated", "SnapshotsDeleted", "SnapshotsSkippedInUse", "SnapshotsFailed", "ProblemVolumes",
+	"OverdueVolumes", "OrphanedSnapshots"}
 
-func metricValues(c Counts) map[string]int {
-	return map[string]int{
+// metricValues are the figures of counts and coverage. Unknown coverage
+// (no pair of the region finished its work) publishes no coverage metric:
+// a zero would tell the overdue alarm that all is well.
+func metricValues(c Counts, cov *Coverage) map[string]int {
+	values := map[string]int{
 		"SnapshotsCreated":      c.Created,
 		"SnapshotsDeleted":      c.Deleted,
 		"SnapshotsSkippedInUse": c.SkippedInUse,
 		"SnapshotsFailed":       c.Errors,
 		"ProblemVolumes":        c.Problems,
 	}
+	if cov != nil {
+		values["OverdueVolumes"] = cov.OverdueVolumes
+		values["OrphanedSnapshots"] = cov.OrphanedSnapshots
+	}
+	return values
 }
 
 // WriteMetrics writes the report's figures as CloudWatch Embedded Metric
@@ -34,7 +43,9 @@ func WriteMetrics(w io.Writer, namespace string, r Report, now time.Time) error 
 	doc := func(dims []string, values map[string]int, extra map[string]any) map[string]any {
 		var defs []map[string]string
 		for _, n := range metricNames {
-			defs = append(defs, map[string]string{"Name": n, "Unit": "Count"})
+			if _, ok := values[n]; ok {
+				defs = append(defs, map[string]string{"Name": n, "Unit": "Count"})
+			}
 		}
 		out := map[string]any{
 			"_aws": map[string]any{
@@ -53,15 +64,16 @@ func WriteMetrics(w io.Writer, namespace string, r Report, now time.Time) error 
 		return out
 	}
 	for _, reg := range byRegion(r.Regions) {
-		if err := enc.Encode(doc([]string{"Schedule", "Region"}, metricValues(reg.Counts), map[string]any{"Region": reg.Region})); err != nil {
+		if err := enc.Encode(doc([]string{"Schedule", "Region"}, metricValues(reg.Counts, reg.Coverage), map[string]any{"Region": reg.Region})); err != nil {
 			return err
 		}
 	}
 	failed := len(r.FailedRegions) + r.MoreFailedRegions
-	return enc.Encode(doc([]string{"Schedule"}, metricValues(r.Totals), map[string]any{"RegionsFailed": failed}))
+	return enc.Encode(doc([]string{"Schedule"}, metricValues(r.Totals, r.Coverage), map[string]any{"RegionsFailed": failed}))
 }
 
-// byRegion sums each region's counts over the accounts, in region order.
+// byRegion sums each region's counts and coverage over the accounts, in
+// region order.
 // An account that could not be entered (region "*") is no region: it
 // counts in the run's RegionsFailed only.
 func byRegion(regions []Region) []Region {
@@ -78,6 +90,7 @@ func byRegion(regions []Region) []Region {
 			out = append(out, Region{Region: reg.Region})
 		}
 		out[i].Counts.add(reg.Counts)
+		out[i].Coverage = addCoverage(out[i].Coverage, reg.Coverage)
 	}
 	slices.SortFunc(out, func(a, b Region) int { return cmp.Compare(a.Region, b.Region) })
 	return out

@@ -72,6 +72,12 @@ type Region struct {
 	Problems      []Problem `json:"problems,omitempty"`
 	InUse         []string  `json:"in_use,omitempty"`
 	Errors        []string  `json:"error_list,omitempty"`
+	// Coverage is set for a pair whose work ended (not a failed or
+	// stood-down one), with its lists, worst first.
+	Coverage  *Coverage         `json:"coverage,omitempty"`
+	Overdue   []OverdueVolume   `json:"overdue,omitempty"`
+	Orphans   []Orphan          `json:"orphans,omitempty"`
+	Unmanaged []UnmanagedVolume `json:"unmanaged,omitempty"`
 }
 
 // Report is the whole run's report, as returned in the execution output.
@@ -83,13 +89,18 @@ type Report struct {
 	Start        time.Time `json:"start"`
 	End          time.Time `json:"end"`
 	DryRun       bool      `json:"dry_run"`
-	Failed       bool      `json:"failed"`
+	// Interval is the schedule's unit in seconds: overdue ages count in it.
+	Interval int64 `json:"interval,omitempty"`
+	Failed   bool  `json:"failed"`
 	// FailedRegions names the failed pairs (see Region.Name).
 	FailedRegions []string `json:"failed_regions,omitempty"`
 	// Warnings counts what needs a look but did not fail the run: failed
 	// deletes, in-use skips, problem volumes, ceiling stops, notes.
 	Warnings int    `json:"warnings"`
 	Totals   Counts `json:"totals"`
+	// Coverage is the run's: the coverage of the pairs whose work ended,
+	// summed; nil when none did (unknown, not zero).
+	Coverage *Coverage `json:"coverage,omitempty"`
 	// Accounts are the per-account totals (SPEC 11), set only when the
 	// pairs span more than one account: a single-account report reads as
 	// it always did.
@@ -113,11 +124,12 @@ func Build(r Report, regions []Region) Report {
 		return cmp.Or(cmp.Compare(a.Account, b.Account), cmp.Compare(a.Region, b.Region))
 	})
 	r.Regions = regions
-	r.Totals = Counts{}
+	r.Totals, r.Coverage = Counts{}, nil
 	r.FailedRegions, r.Accounts = nil, nil
 	r.MorePairs, r.MoreAccounts, r.MoreFailedRegions = 0, 0, 0
 	for _, reg := range regions {
 		r.Totals.add(reg.Counts)
+		r.Coverage = addCoverage(r.Coverage, reg.Coverage)
 		if reg.Failed != "" {
 			r.FailedRegions = append(r.FailedRegions, reg.Name())
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/snapper/snapper/internal/ebs"
 	"github.com/snapper/snapper/internal/rules"
@@ -60,12 +61,13 @@ func summarizeParts(r *Region, parts []ebs.Outcomes, ceiling int) map[string]str
 type tally struct {
 	made, failed                   map[string]string // volume -> snapshot, error
 	settled                        map[string]ebs.Settled
+	tagsCut                        map[string]ebs.Created // new snapshot -> its create, when copy_tags were cut
 	gone                           map[string]bool
 	deleteFailed, inUse, postponed map[string]ebs.Deleted
 }
 
 func newTally() *tally {
-	return &tally{made: map[string]string{}, failed: map[string]string{}, settled: map[string]ebs.Settled{},
+	return &tally{made: map[string]string{}, failed: map[string]string{}, settled: map[string]ebs.Settled{}, tagsCut: map[string]ebs.Created{},
 		gone: map[string]bool{}, deleteFailed: map[string]ebs.Deleted{}, inUse: map[string]ebs.Deleted{}, postponed: map[string]ebs.Deleted{}}
 }
 
@@ -75,6 +77,9 @@ func (t *tally) add(part ebs.Outcomes) {
 			t.failed[c.VolumeID] = c.Error
 		} else if t.made[c.VolumeID] == "" {
 			t.made[c.VolumeID] = c.SnapshotID
+		}
+		if c.SnapshotID != "" && len(c.TagsCut) > 0 {
+			t.tagsCut[c.SnapshotID] = c
 		}
 	}
 	for _, s := range part.Settled {
@@ -109,6 +114,14 @@ func (t *tally) creates(r *Region) {
 				r.Created-- // counted above as made
 			}
 			r.NotMadeList = append(r.NotMadeList, fmt.Sprintf("snapshot %s of %s ended in state error", s.SnapshotID, s.VolumeID))
+		}
+	}
+	// A cut is a warning (SPEC 6): the snapshot exists, but without tags
+	// that cost reports may rely on.
+	for _, id := range slices.Sorted(maps.Keys(t.tagsCut)) {
+		if c := t.tagsCut[id]; t.settled[id].State != rules.StateError {
+			r.Errors = append(r.Errors, fmt.Sprintf("tags cut on %s (of %s): %s (EC2's limit of %d tags per snapshot)",
+				id, c.VolumeID, strings.Join(c.TagsCut, ", "), rules.MaxTags))
 		}
 	}
 }

@@ -13,10 +13,13 @@ func render(r Report) string {
 	writeHeader(&b, r)
 	b.WriteString("\nTotals\n")
 	writeCounts(&b, "", r.Totals)
+	if r.Coverage != nil {
+		writeCoverage(&b, "", *r.Coverage)
+	}
 	if len(r.Accounts)+r.MoreAccounts == 0 {
 		// One account (or none named): the pairs are its regions.
 		for _, reg := range r.Regions {
-			writeRegion(&b, "", reg)
+			writeRegion(&b, "", reg, r.Interval)
 		}
 		writeMore(&b, "", r.MorePairs, "pair", "pairs", "")
 		return b.String()
@@ -85,8 +88,11 @@ func writeAccounts(b *strings.Builder, r Report) {
 		}
 		b.WriteString(")\n")
 		writeCounts(b, "", a.Totals)
+		if a.Coverage != nil {
+			writeCoverage(b, "", *a.Coverage)
+		}
 		for _, reg := range regs {
-			writeRegion(b, "  ", reg)
+			writeRegion(b, "  ", reg, r.Interval)
 		}
 		writeMore(b, "  ", a.Pairs-len(regs), "pair", "pairs", " of account "+accountName(a.Account))
 	}
@@ -115,8 +121,8 @@ func writeMore(b *strings.Builder, indent string, n int, one, many, of string) {
 }
 
 // writeRegion writes one pair, indented under its account when there are
-// account headings.
-func writeRegion(b *strings.Builder, indent string, reg Region) {
+// account headings; interval is the unit of the overdue volumes' ages.
+func writeRegion(b *strings.Builder, indent string, reg Region, interval int64) {
 	fmt.Fprintf(b, "\n%sRegion %s", indent, reg.Region)
 	if reg.Region == "*" && reg.Failed != "" {
 		b.WriteString(" (the account could not be entered)")
@@ -130,11 +136,45 @@ func writeRegion(b *strings.Builder, indent string, reg Region) {
 		return
 	}
 	writeCounts(b, indent, reg.Counts)
+	if reg.Coverage != nil {
+		writeCoverage(b, indent, *reg.Coverage)
+	}
 	same := func(s string) string { return s }
 	writeList(b, indent, "NOT MADE", reg.NotMadeList, reg.Counts.NotMade, same)
 	writeList(b, indent, "Problem volumes", reg.Problems, reg.Counts.Problems, func(p Problem) string { return p.VolumeID + ": " + p.Reason })
 	writeList(b, indent, "Skipped (snapshot in use)", reg.InUse, reg.SkippedInUse, same)
 	writeList(b, indent, "Errors", reg.Errors, reg.Counts.Errors, same)
+	if reg.Coverage != nil {
+		writeCoverageLists(b, indent, reg, interval)
+	}
+}
+
+// writeCoverage writes the coverage figures (SPEC 6).
+func writeCoverage(b *strings.Builder, indent string, c Coverage) {
+	fmt.Fprintf(b, "%s  overdue volumes: %d\n", indent, c.OverdueVolumes)
+	fmt.Fprintf(b, "%s  orphaned snapshots: %d (%d GiB)\n", indent, c.OrphanedSnapshots, c.OrphanedGiB)
+	fmt.Fprintf(b, "%s  unmanaged volumes with tool snapshots: %d\n", indent, c.UnmanagedVolumes)
+	fmt.Fprintf(b, "%s  tool snapshots: %d GiB (sum of their volume sizes)\n", indent, c.SnapshotGiB)
+}
+
+func writeCoverageLists(b *strings.Builder, indent string, reg Region, interval int64) {
+	c := reg.Coverage
+	writeList(b, indent, "Overdue volumes (ages in "+unitName(interval)+")", reg.Overdue, c.OverdueVolumes, func(o OverdueVolume) string {
+		if o.NeverCompleted {
+			return fmt.Sprintf("%s: %d since its creation, no completed snapshot (interval %d)", o.VolumeID, o.AgeUnits, o.Every)
+		}
+		return fmt.Sprintf("%s: %d since its newest completed snapshot (interval %d)", o.VolumeID, o.AgeUnits, o.Every)
+	})
+	writeList(b, indent, "Orphaned snapshots (their volume is gone; kept)", reg.Orphans, c.OrphanedSnapshots, func(o Orphan) string {
+		line := fmt.Sprintf("%s of %s: %d GiB, run %s", o.SnapshotID, o.VolumeID, o.GiB, o.Run.UTC().Format(time.RFC3339))
+		if o.State != "" {
+			line += ", state " + o.State
+		}
+		return line
+	})
+	writeList(b, indent, "Unmanaged volumes with tool snapshots", reg.Unmanaged, c.UnmanagedVolumes, func(u UnmanagedVolume) string {
+		return fmt.Sprintf("%s: %s, %d GiB", u.VolumeID, plural(u.Snapshots, "snapshot", "snapshots"), u.GiB)
+	})
 }
 
 func writeCounts(b *strings.Builder, indent string, c Counts) {

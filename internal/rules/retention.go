@@ -1,7 +1,10 @@
 package rules
 
 import (
+	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -33,6 +36,19 @@ type VolumePlan struct {
 	// Future counts snapshots whose run time is later than this run's:
 	// never the newest for the due rule, and reported.
 	Future int `json:"future,omitempty"`
+	// KeptBy says, for a volume with tiers, what keeps each restore point
+	// that stays, newest first, for `snapper plan`. Volumes without tiers
+	// leave it out: their kept points are the newest K, and the plan of a
+	// large fleet stays small.
+	KeptBy []KeptBy `json:"kept_by,omitempty"`
+}
+
+// KeptBy is a restore point that stays (its keeper snapshot) and what
+// keeps it: "newest 7" (P_retain), "weekly 2026-W47", "monthly 2026-11",
+// "yearly 2026".
+type KeptBy struct {
+	SnapshotID string `json:"snapshot_id"`
+	By         string `json:"by"`
 }
 
 // DeleteNow is what may be deleted at once. While this run's snapshot of
@@ -96,25 +112,38 @@ func PlanVolume(mv ManagedVolume, snaps []Snapshot, s Schedule) VolumePlan {
 	if plan.Create {
 		points = insertThisRun(points, s.Run)
 	}
-	keep := keepRule(points, mv.Retain, func(p point) bool { return p.completed })
-	afterCompletion := keepRule(points, mv.Retain, func(p point) bool { return p.completed || p.this })
+	keep := keepRule(points, mv, s.location(), func(p point) bool { return p.completed })
+	afterCompletion := keepRule(points, mv, s.location(), func(p point) bool { return p.completed || p.this })
 	for i, p := range points {
 		switch {
 		case p.this && !p.completed && len(p.members) > 0:
 			plan.Watch = p.members[0].ID
-		case !keep[i]:
+		case !kept(p, keep[i]):
 			plan.Delete = append(plan.Delete, ids(p.members)...)
 			continue
 		case p.completed:
 			plan.Delete = append(plan.Delete, ids(p.members[1:])...)
 		}
 		plan.Kept++
-		if !afterCompletion[i] && !p.this {
+		if !kept(p, afterCompletion[i]) {
 			plan.Displaced = append(plan.Displaced, ids(p.members)...)
+		} else if mv.Tiers.Any() && len(p.members) > 0 && len(afterCompletion[i]) > 0 {
+			plan.keptBy(p.members[0].ID, afterCompletion[i])
 		}
 	}
 	plan.Delete = append(plan.Delete, broken...)
 	return plan
+}
+
+// keptBy records why a restore point stays, for `snapper plan`: only for
+// volumes with tiers, whose kept points are not simply the newest K.
+func (v *VolumePlan) keptBy(id string, why []string) {
+	order := []string{"newest", "weekly", "monthly", "yearly"}
+	why = slices.Clone(why)
+	slices.SortStableFunc(why, func(a, b string) int {
+		return slices.Index(order, strings.Fields(a)[0]) - slices.Index(order, strings.Fields(b)[0])
+	})
+	v.KeptBy = append(v.KeptBy, KeptBy{SnapshotID: id, By: strings.Join(why, ", ")})
 }
 
 // restorePoints groups snapshots by run time, newest first; error
@@ -156,25 +185,46 @@ func insertThisRun(points []point, run time.Time) []point {
 	return append(points[:i], append([]point{{run: run, this: true}}, points[i:]...)...)
 }
 
-// keepRule marks what the keep rule keeps over all points and over the
-// points that count as completed: the newest k of each.
-func keepRule(points []point, k int, completed func(point) bool) []bool {
-	keep := make([]bool, len(points))
-	all, done := 0, 0
-	for i, p := range points {
-		if p.this {
-			keep[i] = true // a run never deletes its own snapshot
+// keepRule is SPEC 5's keep rule evaluated over all points and over the
+// points that count as completed: each evaluation keeps its newest K and
+// what the tiers keep among its points. It returns why each point is kept
+// ("newest 3", "weekly 2026-W47", ...), empty where neither keeps it.
+// Evaluating the tiers over the completed points too is what makes the
+// completion rule hold for every tier: a new, pending snapshot takes its
+// week's slot only in the first evaluation, so the completed one it
+// displaces keeps the slot in the second until the new one is completed.
+func keepRule(points []point, mv ManagedVolume, loc *time.Location, counts func(point) bool) [][]string {
+	why := make([][]string, len(points))
+	for _, among := range []func(point) bool{func(point) bool { return true }, counts} {
+		var at []int
+		var runs []time.Time
+		for i, p := range points {
+			if among(p) {
+				at, runs = append(at, i), append(runs, p.run)
+			}
 		}
-		if all < k {
-			keep[i] = true
-			all++
-		}
-		if completed(p) && done < k {
-			keep[i] = true
-			done++
+		tiers := TierKeeps(runs, mv.Tiers, loc)
+		for j, i := range at {
+			if j < mv.Retain {
+				why[i] = addReason(why[i], fmt.Sprintf("newest %d", mv.Retain))
+			}
+			for _, reason := range tiers[j] {
+				why[i] = addReason(why[i], reason)
+			}
 		}
 	}
-	return keep
+	return why
+}
+
+// kept tells whether an evaluation keeps the point; a run never deletes
+// its own snapshot.
+func kept(p point, why []string) bool { return p.this || len(why) > 0 }
+
+func addReason(why []string, reason string) []string {
+	if slices.Contains(why, reason) {
+		return why
+	}
+	return append(why, reason)
 }
 
 func ids(snaps []Snapshot) []string {

@@ -1,10 +1,15 @@
-// Package rules holds the business rules of SPEC 3-5 as pure functions:
-// which volumes are managed and with what settings (tags.go), which are
-// due (due.go), which snapshots retention keeps (retention.go) and what
-// new snapshots are called (names.go).
+// Package rules holds the business rules of SPEC 3-5 and 12 as pure
+// functions: which volumes are managed and with what settings (tags.go),
+// which are due (due.go), which snapshots retention keeps (retention.go,
+// with the GFS tiers of tiers.go), what new snapshots are called
+// (names.go) and which tags they copy (copytags.go).
 package rules
 
-import "time"
+import (
+	"slices"
+	"strings"
+	"time"
+)
 
 // Snapshot states as EC2 reports them.
 const (
@@ -16,13 +21,44 @@ const (
 // Keys are the tag keys derived from one prefix.
 type Keys struct {
 	Every, Retain, Ignore, Tool, Run, Execution string
-	Prefix                                      string
+	// KeepWeekly, KeepMonthly and KeepYearly are the tier keys (SPEC 12).
+	KeepWeekly, KeepMonthly, KeepYearly string
+	Prefix                              string
+	// CopyTags are the input's copy_tags (SPEC 12): the keys Manage copies
+	// from a volume (or its instance) onto its new snapshots; ["*"] for all.
+	CopyTags []string
 }
 
 // KeysFor derives the tag keys of prefix p.
 func KeysFor(p string) Keys {
 	return Keys{Prefix: p, Every: p, Retain: p + "_retain", Ignore: p + "_ignore",
-		Tool: "snapshot_tool", Run: p + "_run", Execution: p + "_execution"}
+		Tool: "snapshot_tool", Run: p + "_run", Execution: p + "_execution",
+		KeepWeekly: p + "_keep_weekly", KeepMonthly: p + "_keep_monthly", KeepYearly: p + "_keep_yearly"}
+}
+
+// CopyAll is the copy_tags entry that copies every tag (SPEC 2).
+const CopyAll = "*"
+
+// InstanceTagKeys are the instance tags the rules read: the settings,
+// Name, and the keys copy_tags may take from an instance. Nil means
+// every tag (copy_tags ["*"]). Discovery keeps only these, since
+// instances carry many tags and a large fleet's plan must stay small.
+func (k Keys) InstanceTagKeys() []string {
+	if slices.Contains(k.CopyTags, CopyAll) {
+		return nil
+	}
+	return append([]string{"Name", k.Every, k.Retain, k.Ignore, k.KeepWeekly, k.KeepMonthly, k.KeepYearly}, k.CopyTags...)
+}
+
+// SnapshotTagKeys are the tags the tool writes on each new snapshot
+// (SPEC 4); copied tags share EC2's 50-tag limit with them.
+func (k Keys) SnapshotTagKeys() []string { return []string{k.Tool, "Name", k.Run, k.Execution} }
+
+// Own tells whether a tag key is one of the tool's own (snapshot_tool,
+// Name, P, P_*): never copied onto a snapshot, so the tool's own values
+// always win and a snapshot never looks like a volume setting.
+func (k Keys) Own(key string) bool {
+	return key == k.Tool || key == "Name" || key == k.Prefix || strings.HasPrefix(key, k.Prefix+"_")
 }
 
 // Owns tells whether a snapshot with these tags is the tool's: its

@@ -28,7 +28,14 @@ type ManagedVolume struct {
 	InstanceName string `json:"instance_name,omitempty"`
 	Every        int64  `json:"every,omitempty"`
 	Retain       int    `json:"retain,omitempty"`
-	Problem      string `json:"problem,omitempty"`
+	// Tiers are the optional P_keep_weekly/monthly/yearly (SPEC 12).
+	Tiers
+	Problem string `json:"problem,omitempty"`
+	// CopyTags are the tags copied onto the volume's new snapshots (SPEC
+	// 12 copy_tags), already within EC2's tag limit; TagsCut are the keys
+	// that limit left out, for the report.
+	CopyTags map[string]string `json:"copy_tags,omitempty"`
+	TagsCut  []string          `json:"tags_cut,omitempty"`
 }
 
 // Manage applies SPEC 3 to one volume and the instances it is attached to
@@ -36,8 +43,9 @@ type ManagedVolume struct {
 // any attached instance manages it, or when it carries P or P_retain
 // itself and no attached instance ignores it. Each setting is the
 // volume's own tag, else the most protective valid value among the
-// managing instances (the smallest P, the largest P_retain), so that one
-// instance's tags can never thin out another's backups.
+// managing instances (the smallest P, the largest P_retain and tier
+// values), so that one instance's tags can never thin out another's
+// backups. With k.CopyTags it also selects the tags to copy (CopiedTags).
 func Manage(k Keys, vol Volume, attached []Instance) (ManagedVolume, bool) {
 	if _, ignored := vol.Tags[k.Ignore]; ignored {
 		return ManagedVolume{}, false
@@ -49,17 +57,56 @@ func Manage(k Keys, vol Volume, attached []Instance) (ManagedVolume, bool) {
 		return ManagedVolume{}, false
 	}
 	mv := ManagedVolume{VolumeID: vol.ID, VolumeName: vol.Tags["Name"]}
+	var instTags map[string]string
 	if named := nameSource(managers, attached); named != nil {
-		mv.InstanceID, mv.InstanceName = named.ID, named.Tags["Name"]
+		mv.InstanceID, mv.InstanceName, instTags = named.ID, named.Tags["Name"], named.Tags
 	}
 	every, everyProblem := setting(k.Every, vol.Tags, managers, smaller)
 	retain, retainProblem := setting(k.Retain, vol.Tags, managers, larger)
-	if problems := joinProblems(everyProblem, retainProblem); problems != "" {
+	tiers, tierProblems := tierSettings(k, vol.Tags, managers)
+	if problems := joinProblems(append([]string{everyProblem, retainProblem}, tierProblems...)...); problems != "" {
 		mv.Problem = problems
 		return mv, true
 	}
-	mv.Every, mv.Retain = every, int(retain)
+	mv.Every, mv.Retain, mv.Tiers = every, int(retain), tiers
+	// Copied tags come from the instance the Name comes from: for a
+	// multi-attach volume, the managing instance whose id sorts first.
+	mv.CopyTags, mv.TagsCut = CopiedTags(k, vol.Tags, instTags)
 	return mv, true
+}
+
+// tierSettings reads the optional tiers (SPEC 12) like P_retain: the
+// volume's own tag, else the largest valid value among the managers, so
+// one instance's tags never thin out another's backups. A tier no tag
+// names is off; one named only with bad values is a problem.
+func tierSettings(k Keys, own map[string]string, managers []Instance) (Tiers, []string) {
+	var t Tiers
+	var problems []string
+	for _, tier := range []struct {
+		key string
+		n   *int
+	}{{k.KeepWeekly, &t.Weekly}, {k.KeepMonthly, &t.Monthly}, {k.KeepYearly, &t.Yearly}} {
+		if !named(tier.key, own, managers) {
+			continue
+		}
+		n, problem := setting(tier.key, own, managers, larger)
+		*tier.n = int(n)
+		problems = append(problems, problem)
+	}
+	return t, problems
+}
+
+// named tells whether the volume or any managing instance carries the key.
+func named(key string, own map[string]string, managers []Instance) bool {
+	if _, ok := own[key]; ok {
+		return true
+	}
+	for _, inst := range managers {
+		if _, ok := inst.Tags[key]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // managersOf sorts the attached instances by id and keeps those that

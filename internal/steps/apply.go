@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/snapper/snapper/internal/ebs"
@@ -27,20 +28,18 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 	}
 	worker, stopAt := d.worker(ctx, t.Account, t.Region)
 	journal := d.journal(ctx, t)
+	var orphans ebs.Outcomes
+	if t.Round == 0 {
+		// The pair's first invocation, which has the most time left,
+		// deletes the orphans in error (few) before the volumes' work.
+		orphans, ceiling = worker.DeleteErrorOrphans(ctx, plan.Coverage.Orphans, t.Run.DryRun, stopAt, ceiling)
+	}
 	job := ebs.Job{Params: t.Run.params(), Plan: plan, From: t.Cursor, StopAt: stopAt, MaxDeletes: ceiling, Journal: journal, Buckets: t.Buckets}
 	out, next, err := worker.Apply(ctx, job)
+	out.Deleted = append(orphans.Deleted, out.Deleted...)
+	out.DeleteCeiling = out.DeleteCeiling || orphans.DeleteCeiling
 	t.Buckets = out.Buckets
-	// What was done is recorded even when the invocation ends in an error
-	// (also past the deadline, which would lose it).
-	if len(out.Created)+len(out.Deleted)+len(out.Settled) > 0 || err == nil {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		key := runstore.PartKey(t.Run.Execution, t.Account, t.Region, t.Round, journal.self)
-		if perr := d.Store.Put(rctx, key, out); perr != nil && err == nil {
-			err = perr
-		}
-		cancel()
-	}
-	if err != nil {
+	if err := d.recordPart(ctx, t, journal, out, err); err != nil {
 		return t, failure("apply", err)
 	}
 	log.Info("applied", "from", t.Cursor, "next", next, "of", len(plan.Volumes),
@@ -55,16 +54,52 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 	if !t.Done {
 		return t, nil
 	}
-	parts, err := readParts(ctx, d.Store, t)
+	summary, err := d.summarize(ctx, t, plan, worker, log)
+	if err == nil {
+		err = d.Store.Put(ctx, runstore.SummaryKey(t.Run.Execution, t.Account, t.Region), summary)
+	}
 	if err != nil {
 		return t, failure("apply", err)
 	}
+	return t, nil
+}
+
+// recordPart records what the invocation did, even when it ended in an
+// error (also past the deadline, which would lose it), and returns the
+// invocation's error, else the record's.
+func (d Deps) recordPart(ctx context.Context, t RegionTask, j journal, out ebs.Outcomes, err error) error {
+	if len(out.Created)+len(out.Deleted)+len(out.Settled) > 0 || err == nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		key := runstore.PartKey(t.Run.Execution, t.Account, t.Region, t.Round, j.self)
+		if perr := d.Store.Put(rctx, key, out); perr != nil && err == nil {
+			err = perr
+		}
+		cancel()
+	}
+	return err
+}
+
+// summarize is the pair's summary once its work ended: what the run did
+// and the coverage as it stands then (SPEC 6).
+func (d Deps) summarize(ctx context.Context, t RegionTask, plan ebs.Plan, worker ebs.Worker, log stepLog) (report.Region, error) {
+	parts, err := readParts(ctx, d.Store, t)
+	if err != nil {
+		return report.Region{}, err
+	}
 	summary := report.Summarize(plan, parts, d.MaxDeletesPerRegion)
 	summary.Account = t.Account
-	if err := d.Store.Put(ctx, runstore.SummaryKey(t.Run.Execution, t.Account, t.Region), summary); err != nil {
-		return t, failure("apply", err)
+	overdue, err := worker.JudgeOverdue(ctx, t.Run.params().Schedule(), plan.Coverage.Overdue, parts)
+	if err != nil {
+		// The pair's work is done and the coverage only reports it: a
+		// failed look is said (its volumes stay overdue), not retried by
+		// repeating the pair's last invocation.
+		summary.Errors = append(summary.Errors, fmt.Sprintf("coverage: the overdue volumes' snapshots could not be looked up, so they count as not completed: %v", err))
+		summary.Counts.Errors = len(summary.Errors)
 	}
-	return t, nil
+	report.SummarizeCoverage(&summary, plan, parts, overdue)
+	cov := summary.Coverage
+	log.Info("coverage", "overdue_volumes", cov.OverdueVolumes, "orphaned_snapshots", cov.OrphanedSnapshots, "snapshot_gib", cov.SnapshotGiB)
+	return summary, nil
 }
 
 // readParts reads every outcome record of a region, in round order.

@@ -39,7 +39,8 @@ func (d Deps) Discover(ctx context.Context, t RegionTask) (RegionTask, error) {
 	}
 	t.Volumes = len(plan.Volumes)
 	t.Cursor, t.Round, t.Done, t.Deleted, t.Buckets = 0, 0, false, 0, nil
-	log.Info("discovered", "instances_managed", plan.InstancesManaged, "volumes_managed", len(plan.Volumes))
+	log.Info("discovered", "instances_managed", plan.InstancesManaged, "volumes_managed", len(plan.Volumes),
+		"overdue_unless_completed", len(plan.Coverage.Overdue), "orphaned_snapshots", len(plan.Coverage.Orphans))
 	return t, nil
 }
 

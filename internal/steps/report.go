@@ -39,7 +39,7 @@ func (d Deps) Report(ctx context.Context, ev ReportEvent) (ReportOutput, error) 
 	}
 	full := report.Build(report.Report{
 		ScheduleName: ev.Run.ScheduleName, TagPrefix: ev.Run.Prefix, Execution: ev.Run.Execution,
-		RunTime: ev.Run.Time, Start: ev.Run.Start, End: d.now().UTC(), DryRun: ev.Run.DryRun,
+		RunTime: ev.Run.Time, Start: ev.Run.Start, End: d.now().UTC(), DryRun: ev.Run.DryRun, Interval: ev.Run.Interval,
 	}, regions)
 	fullKey := runstore.ReportKey(ev.Run.Execution)
 	if err := d.Store.Put(ctx, fullKey, full); err != nil {

@@ -1,0 +1,50 @@
+package rules
+
+import (
+	"maps"
+	"slices"
+	"strings"
+)
+
+// MaxTags is EC2's limit of tags per resource.
+const MaxTags = 50
+
+// CopiedTags selects what SPEC 12's copy_tags (k.CopyTags) copies onto a
+// volume's new snapshots: each listed key from the volume, or from its
+// instance where the volume lacks it; with ["*"] every tag of either, the
+// volume's value first. AWS-reserved (aws:) keys and the tool's own
+// (Keys.Own) are never copied, so the tool's tags always win. What does
+// not fit beside the tool's own tags under EC2's 50-tag limit is cut in
+// key order (the first keys stay): cut lists the keys left out, sorted.
+func CopiedTags(k Keys, vol, inst map[string]string) (copied map[string]string, cut []string) {
+	if len(k.CopyTags) == 0 {
+		return nil, nil
+	}
+	wanted := k.CopyTags
+	if slices.Contains(wanted, CopyAll) {
+		wanted = slices.Concat(slices.Collect(maps.Keys(vol)), slices.Collect(maps.Keys(inst)))
+	}
+	copied = map[string]string{}
+	for _, key := range wanted {
+		if k.Own(key) || strings.HasPrefix(strings.ToLower(key), "aws:") {
+			continue
+		}
+		if v, ok := vol[key]; ok {
+			copied[key] = v
+		} else if v, ok := inst[key]; ok {
+			copied[key] = v
+		}
+	}
+	room := MaxTags - len(k.SnapshotTagKeys())
+	keys := slices.Sorted(maps.Keys(copied))
+	if len(keys) > room {
+		cut = keys[room:]
+		for _, key := range cut {
+			delete(copied, key)
+		}
+	}
+	if len(copied) == 0 {
+		copied = nil
+	}
+	return copied, cut
+}
