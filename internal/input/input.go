@@ -12,8 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata"
-	"unicode/utf8" // the due rule must not depend on the zoneinfo of the Lambda image
+	_ "time/tzdata" // the due rule must not depend on the zoneinfo of the Lambda image
+	"unicode/utf8"
 
 	"github.com/snapper/snapper/internal/accounts"
 	"github.com/snapper/snapper/internal/errkind"
@@ -306,6 +306,10 @@ func parseCopyTags(value json.RawMessage) ([]string, error) {
 	var keys []string
 	if err := json.Unmarshal(value, &keys); err != nil {
 		return nil, invalid("copy_tags", value, `must be a list of tag keys, or ["*"] for all of the volume's tags`)
+	}
+	if len(keys) > rules.MaxTags {
+		// More could never be copied, and the list travels in every state.
+		return nil, invalid("copy_tags", value, "at most %d keys (EC2's limit of tags per snapshot)", rules.MaxTags)
 	}
 	seen := map[string]bool{}
 	var out []string

@@ -17,6 +17,7 @@ import (
 
 	"github.com/snapper/snapper/internal/ebs"
 	"github.com/snapper/snapper/internal/input"
+	"github.com/snapper/snapper/internal/rules"
 )
 
 // EC2 is the read-only EC2 the preview calls.
@@ -172,6 +173,12 @@ func regionPlan(ctx context.Context, client EC2, region string, params ebs.Param
 		}
 		for _, k := range v.KeptBy {
 			reg.KeptBy = append(reg.KeptBy, Kept{SnapshotID: k.SnapshotID, VolumeID: v.VolumeID, By: k.By})
+		}
+	}
+	// A run deletes the orphans in state error (SPEC 6): the preview shows it.
+	for _, o := range discovered.Coverage.Orphans {
+		if o.State == rules.StateError {
+			reg.Delete = append(reg.Delete, Delete{SnapshotID: o.SnapshotID, VolumeID: o.VolumeID})
 		}
 	}
 	return reg, nil

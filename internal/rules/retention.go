@@ -132,6 +132,10 @@ func PlanVolume(mv ManagedVolume, snaps []Snapshot, s Schedule) VolumePlan {
 		}
 	}
 	plan.Delete = append(plan.Delete, broken...)
+	if !plan.Create {
+		// Only a create uses them; the plan of a large fleet stays small.
+		plan.CopyTags, plan.TagsCut = nil, nil
+	}
 	return plan
 }
 
