@@ -40,6 +40,10 @@ type applier struct {
 	handling  sync.WaitGroup
 	deletes   chan deletion
 	deleting  sync.WaitGroup
+	// sets are the plan's crash-consistent sets; setOf maps a member's
+	// plan index to its set. A set is handed out whole at its first member.
+	sets  []rules.Set
+	setOf map[int]int
 }
 
 type deletion struct {
@@ -55,6 +59,7 @@ func (w Worker) start(ctx context.Context, job Job) (*applier, error) {
 	a := &applier{w: w, job: job, keys: rules.KeysFor(job.Params.Prefix), sched: job.Params.Schedule(),
 		known: map[string]string{}, settled: map[string]string{}, watching: map[string]int{}, postponed: map[int]bool{},
 		made: Made{Snapshots: map[string]string{}, Settled: map[string]string{}}, left: job.MaxDeletes}
+	a.groupSets()
 	if job.Params.DryRun {
 		return a, nil
 	}
@@ -90,7 +95,10 @@ func (w Worker) start(ctx context.Context, job Job) (*applier, error) {
 			delete(a.known, vol)
 		}
 	}
-	for i, v := range job.Plan.Volumes[:job.From] {
+	for i, v := range job.Plan.Volumes {
+		if !a.handledBefore(i) {
+			continue
+		}
 		if id := a.watchable(v); id != "" {
 			a.watch(id, i)
 		} else if id := errored[v.VolumeID]; id != "" && a.known[v.VolumeID] == "" {
@@ -115,11 +123,13 @@ func (a *applier) watchable(v rules.VolumePlan) string {
 	return v.Watch
 }
 
-// item is one piece of work: a volume of the plan, or (snap set) the
+// item is one piece of work: a volume of the plan, (set) the
+// crash-consistent set whose first member it is, or (snap set) the
 // deletion of what a completed new snapshot of that volume displaces.
 type item struct {
 	i    int
 	snap string
+	set  bool
 }
 
 // run hands out work until the plan is done or StopAt comes, with creates
@@ -139,15 +149,21 @@ func (a *applier) run(ctx context.Context) (next int, unfinished bool) {
 		now := a.w.Limits.now()
 		drain(a.w.Limits.Create, now)
 		drain(a.w.Limits.Delete, now)
+		drain(a.w.Limits.CreateSet, now)
+		drain(a.w.Limits.Tags, now)
 	}
 	stopWorkers := a.startWorkers(ctx)
 	next, stopped := a.job.From, false
 	for next < len(plan.Volumes) && !stopped {
 		v := plan.Volumes[next]
-		if v.Create || len(v.Delete) > 0 || a.watchable(v) != "" {
-			if !a.handout(ctx, item{i: next}) {
-				break
-			}
+		it, work := item{i: next}, v.Create || len(v.Delete) > 0 || a.watchable(v) != ""
+		if n, ok := a.setOf[next]; ok {
+			// The whole set goes out at its first member, so its one call
+			// is made once; a cursor past that member means it was handled.
+			it.set, work = true, a.sets[n].Members[0] == next
+		}
+		if work && !a.handout(ctx, it) {
+			break
 		}
 		next++
 		stopped = !a.handoutFreed(ctx)
@@ -184,6 +200,8 @@ func (a *applier) startWorkers(ctx context.Context) (stop func()) {
 				release := func() { <-a.slots; a.handling.Done() }
 				if it.snap != "" {
 					a.pruneDisplaced(ctx, it, release)
+				} else if it.set {
+					a.handleSet(ctx, a.setOf[it.i], release)
 				} else {
 					a.handle(ctx, it.i, release)
 				}
@@ -251,12 +269,22 @@ func (a *applier) handoutFreed(ctx context.Context) bool {
 // handle makes one volume's snapshot and prunes it. A volume whose
 // snapshot failed in this run has nothing deleted in this run.
 func (a *applier) handle(ctx context.Context, i int, release func()) {
+	var c *Created
+	if v := a.job.Plan.Volumes[i]; v.Create {
+		made := a.create(ctx, v.ManagedVolume)
+		c = &made
+	}
+	a.finish(ctx, i, c, release)
+}
+
+// finish records the volume's create (c, nil when none was due) and
+// prunes what retention says, now or once the new snapshot completes.
+func (a *applier) finish(ctx context.Context, i int, c *Created, release func()) {
 	v := a.job.Plan.Volumes[i]
 	watchID := v.Watch
-	if v.Create {
-		c := a.create(ctx, v.ManagedVolume)
+	if c != nil {
 		a.mu.Lock()
-		a.out.Created = append(a.out.Created, c)
+		a.out.Created = append(a.out.Created, *c)
 		a.mu.Unlock()
 		if c.Error != "" {
 			release()
@@ -299,14 +327,20 @@ func (a *applier) create(ctx context.Context, mv rules.ManagedVolume) Created {
 		return Created{VolumeID: mv.VolumeID, SnapshotID: earlier, Earlier: true}
 	}
 	c := a.createOne(ctx, mv)
-	if c.SnapshotID != "" {
-		a.mu.Lock()
-		a.known[mv.VolumeID] = c.SnapshotID
-		a.made.Snapshots[mv.VolumeID] = c.SnapshotID
-		a.dirty = true
-		a.mu.Unlock()
-	}
+	a.record(mv.VolumeID, c.SnapshotID)
 	return c
+}
+
+// record notes the volume's snapshot of this run for the journal.
+func (a *applier) record(volumeID, snapshotID string) {
+	if snapshotID == "" {
+		return
+	}
+	a.mu.Lock()
+	a.known[volumeID] = snapshotID
+	a.made.Snapshots[volumeID] = snapshotID
+	a.dirty = true
+	a.mu.Unlock()
 }
 
 // prune deletes the snapshots under the ceiling, then calls release.

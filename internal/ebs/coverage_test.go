@@ -112,6 +112,14 @@ func (f *pagedEC2) CreateSnapshot(context.Context, *ec2.CreateSnapshotInput, ...
 	return nil, errors.New("not in these tests")
 }
 
+func (f *pagedEC2) CreateSnapshots(context.Context, *ec2.CreateSnapshotsInput, ...func(*ec2.Options)) (*ec2.CreateSnapshotsOutput, error) {
+	return nil, errors.New("not in these tests")
+}
+
+func (f *pagedEC2) CreateTags(context.Context, *ec2.CreateTagsInput, ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error) {
+	return nil, errors.New("not in these tests")
+}
+
 func (f *pagedEC2) DeleteSnapshot(_ context.Context, in *ec2.DeleteSnapshotInput, _ ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error) {
 	f.count("DeleteSnapshot")
 	f.mu.Lock()

@@ -321,15 +321,18 @@ func TestBucketsCarryOverInvocations(t *testing.T) {
 	first.Clock = clock
 	for first.Create.AllowN(runTime, 1) {
 	}
+	first.CreateSet.AllowN(runTime, 60)
 	state := first.State()
 	require.NotNil(t, state)
 	assert.Less(t, state.Create, 1.0)
 	assert.InDelta(t, 100, state.Delete, 1e-9, "the delete bucket was not used")
+	assert.InDelta(t, 40, state.CreateSet, 1e-9)
 
 	next := AWSLimits(1)
 	next.Resume(state)
 	assert.InDelta(t, 4.9, next.Create.TokensAt(runTime.Add(time.Second)), 0.5, "refilling at 4.9/s from empty")
 	assert.InDelta(t, 100, next.Delete.TokensAt(runTime.Add(time.Second)), 1e-9)
+	assert.InDelta(t, 40, next.CreateSet.TokensAt(runTime), 1e-9, "CreateSnapshots' bucket carries over too")
 }
 
 // A throttled create is retried through the create bucket: each retry

@@ -27,6 +27,10 @@ type Reader interface {
 type Writer interface {
 	CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, optFns ...func(*ec2.Options)) (*ec2.CreateSnapshotOutput, error)
 	DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, optFns ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error)
+	// CreateSnapshots and CreateTags make a crash-consistent set and name
+	// its snapshots (SPEC 12).
+	CreateSnapshots(ctx context.Context, in *ec2.CreateSnapshotsInput, optFns ...func(*ec2.Options)) (*ec2.CreateSnapshotsOutput, error)
+	CreateTags(ctx context.Context, in *ec2.CreateTagsInput, optFns ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error)
 }
 
 // EC2 is what Apply needs: it looks snapshots up and changes the fleet.
@@ -51,6 +55,11 @@ type Limits struct {
 	Describe *rate.Limiter
 	Create   *rate.Limiter
 	Delete   *rate.Limiter
+	// CreateSet and Tags are CreateSnapshots' and CreateTags' own buckets
+	// (crash-consistent sets): a set's call does not spend a CreateSnapshot
+	// token, and naming its snapshots does not either.
+	CreateSet *rate.Limiter
+	Tags      *rate.Limiter
 	// Clock is the time the buckets refill on (nil: real time).
 	Clock Clock
 }
@@ -66,7 +75,8 @@ func AWSLimits(factor float64) Limits {
 		burst, refill := ec2limits.Bucket(action)
 		return rate.NewLimiter(rate.Limit(refill*factor*0.99), burst)
 	}
-	return Limits{Describe: limiter("DescribeSnapshots"), Create: limiter("CreateSnapshot"), Delete: limiter("DeleteSnapshot")}
+	return Limits{Describe: limiter("DescribeSnapshots"), Create: limiter("CreateSnapshot"), Delete: limiter("DeleteSnapshot"),
+		CreateSet: limiter("CreateSnapshots"), Tags: limiter("CreateTags")}
 }
 
 // BucketState is what the create and delete buckets held when an
@@ -77,6 +87,9 @@ type BucketState struct {
 	At     time.Time `json:"at"`
 	Create float64   `json:"create"`
 	Delete float64   `json:"delete"`
+	// CreateSet is CreateSnapshots' bucket (crash-consistent sets); a
+	// state without it resumes that bucket empty, the safe side.
+	CreateSet float64 `json:"create_set,omitempty"`
 }
 
 // State reads the buckets now, on their clock (nil without buckets).
@@ -85,7 +98,11 @@ func (l Limits) State() *BucketState {
 		return nil
 	}
 	now := l.now()
-	return &BucketState{At: now, Create: l.Create.TokensAt(now), Delete: l.Delete.TokensAt(now)}
+	st := &BucketState{At: now, Create: l.Create.TokensAt(now), Delete: l.Delete.TokensAt(now)}
+	if l.CreateSet != nil {
+		st.CreateSet = l.CreateSet.TokensAt(now)
+	}
+	return st
 }
 
 // now is the time the buckets refill on: their clock's, or real time
@@ -106,7 +123,10 @@ func (l Limits) Resume(s *BucketState) {
 	for _, b := range []struct {
 		bucket *rate.Limiter
 		tokens float64
-	}{{l.Create, s.Create}, {l.Delete, s.Delete}} {
+	}{{l.Create, s.Create}, {l.Delete, s.Delete}, {l.CreateSet, s.CreateSet}} {
+		if b.bucket == nil {
+			continue
+		}
 		if spent := b.bucket.Burst() - int(max(b.tokens, 0)); spent > 0 {
 			b.bucket.AllowN(s.At, spent)
 		}

@@ -146,6 +146,8 @@ type instance struct {
 	id    string
 	state string
 	tags  map[string]string
+	// root is the boot volume: the first volume added to the instance.
+	root string
 }
 
 type volume struct {
@@ -208,6 +210,9 @@ func (s *Sim) AddVolume(region, instanceID string, tags map[string]string) strin
 	id := s.id("vol")
 	f := s.fleet(region)
 	f.volumes[id] = &volume{id: id, instance: instanceID, tags: copyTags(tags)}
+	if inst := f.instances[instanceID]; inst != nil && inst.root == "" {
+		inst.root = id
+	}
 	if f.volsByInstance[instanceID] == nil {
 		f.volsByInstance[instanceID] = map[string]bool{}
 	}
@@ -537,6 +542,9 @@ func (c *Client) DescribeInstances(ctx context.Context, in *ec2.DescribeInstance
 		var ids []string
 		for _, id := range sortedKeys(f.instances) {
 			inst := f.instances[id]
+			if len(in.InstanceIds) > 0 && !slices.Contains(in.InstanceIds, id) {
+				continue
+			}
 			if matches(in.Filters, func(name string) []string {
 				if v, ok := tagField(inst.tags, name); ok {
 					return v
@@ -558,6 +566,7 @@ func (c *Client) DescribeInstances(ctx context.Context, in *ec2.DescribeInstance
 			inst := f.instances[id]
 			out.Reservations = append(out.Reservations, types.Reservation{Instances: []types.Instance{{
 				InstanceId: aws.String(id), Tags: ec2Tags(inst.tags), State: &types.InstanceState{Name: types.InstanceStateName(inst.state)},
+				RootDeviceName: aws.String(rootDevice), BlockDeviceMappings: f.mappings(inst),
 			}}})
 		}
 		return out, nil
@@ -674,31 +683,50 @@ func (c *Client) CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput
 			return nil, apiError("InvalidVolume.NotFound", fmt.Sprintf("The volume '%s' does not exist.", aws.ToString(in.VolumeId)))
 		}
 		now := c.sim.clockOf(f).Now()
-		if !v.lastCreate.IsZero() && now.Sub(v.lastCreate) < PerVolumeCreateInterval {
-			return nil, apiError("SnapshotCreationPerVolumeRateExceeded", "The maximum per volume CreateSnapshot request rate has been exceeded.")
+		if err := c.sim.mayCreate(f, v, now); err != nil {
+			return nil, err
 		}
-		pending := 0
-		for id := range f.snapsByVolume[v.id] {
-			if c.sim.stateOf(f, f.snapshots[id]) == "pending" {
-				pending++
-			}
-		}
-		if pending >= ConcurrentPerVolume {
-			return nil, apiError("ConcurrentSnapshotLimitExceeded", "Maximum number of concurrent snapshots reached for this volume.")
-		}
-		tags := map[string]string{}
-		for _, spec := range in.TagSpecifications {
-			for _, t := range spec.Tags {
-				tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-			}
-		}
-		v.lastCreate = now
-		id := c.sim.id("snap")
-		fails := c.sim.FailNew != nil && c.sim.FailNew(c.region, v.id)
-		f.addSnapshot(&snapshot{id: id, volume: v.id, description: aws.ToString(in.Description), start: now, tags: tags, fails: fails, visibleAt: now.Add(c.sim.DescribeLag)})
-		return &ec2.CreateSnapshotOutput{SnapshotId: aws.String(id), VolumeId: aws.String(v.id), StartTime: aws.Time(now),
-			State: types.SnapshotState(c.sim.stateOf(f, f.snapshots[id])), Tags: ec2Tags(tags)}, nil
+		sn := c.sim.start(f, v, aws.ToString(in.Description), specTags(in.TagSpecifications), now)
+		return &ec2.CreateSnapshotOutput{SnapshotId: aws.String(sn.id), VolumeId: aws.String(v.id), StartTime: aws.Time(now),
+			State: types.SnapshotState(c.sim.stateOf(f, sn)), Tags: ec2Tags(sn.tags)}, nil
 	}, optFns...)
+}
+
+// mayCreate applies EC2's per-volume limits to a new snapshot of v.
+func (s *Sim) mayCreate(f *fleet, v *volume, now time.Time) error {
+	if !v.lastCreate.IsZero() && now.Sub(v.lastCreate) < PerVolumeCreateInterval {
+		return apiError("SnapshotCreationPerVolumeRateExceeded", "The maximum per volume CreateSnapshot request rate has been exceeded.")
+	}
+	pending := 0
+	for id := range f.snapsByVolume[v.id] {
+		if s.stateOf(f, f.snapshots[id]) == "pending" {
+			pending++
+		}
+	}
+	if pending >= ConcurrentPerVolume {
+		return apiError("ConcurrentSnapshotLimitExceeded", "Maximum number of concurrent snapshots reached for this volume.")
+	}
+	return nil
+}
+
+// start adds a pending snapshot of v, invisible to describes for
+// DescribeLag.
+func (s *Sim) start(f *fleet, v *volume, description string, tags map[string]string, now time.Time) *snapshot {
+	v.lastCreate = now
+	fails := s.FailNew != nil && s.FailNew(f.region, v.id)
+	sn := &snapshot{id: s.id("snap"), volume: v.id, description: description, start: now, tags: tags, fails: fails, visibleAt: now.Add(s.DescribeLag)}
+	f.addSnapshot(sn)
+	return sn
+}
+
+func specTags(specs []types.TagSpecification) map[string]string {
+	tags := map[string]string{}
+	for _, spec := range specs {
+		for _, t := range spec.Tags {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
+	return tags
 }
 
 // DeleteSnapshot deletes a snapshot unless an image uses it.

@@ -353,6 +353,7 @@ func TestMemberRoleGrantsWhatTheFunctionsUse(t *testing.T) {
 	want := mainEC2Grants(t, users...)
 	require.Contains(t, want, "ec2:DeleteSnapshot", "template.yaml: Apply deletes snapshots")
 	require.Contains(t, want, "ec2:CreateSnapshot", "template.yaml: Apply creates snapshots")
+	require.Contains(t, want, "ec2:CreateSnapshots", "template.yaml: Apply creates crash-consistent sets")
 	tmpl := memberTemplate(t)
 	for _, params := range memberSettings {
 		t.Run(settingName(params), func(t *testing.T) {

@@ -23,7 +23,10 @@ type Keys struct {
 	Every, Retain, Ignore, Tool, Run, Execution string
 	// KeepWeekly, KeepMonthly and KeepYearly are the tier keys (SPEC 12).
 	KeepWeekly, KeepMonthly, KeepYearly string
-	Prefix                              string
+	// Consistent is P_consistent (SPEC 12): an instance whose managed
+	// volumes are snapshotted together, as one crash-consistent set.
+	Consistent string
+	Prefix     string
 	// CopyTags are the input's copy_tags (SPEC 12): the keys Manage copies
 	// from a volume (or its instance) onto its new snapshots; ["*"] for all.
 	CopyTags []string
@@ -33,7 +36,8 @@ type Keys struct {
 func KeysFor(p string) Keys {
 	return Keys{Prefix: p, Every: p, Retain: p + "_retain", Ignore: p + "_ignore",
 		Tool: "snapshot_tool", Run: p + "_run", Execution: p + "_execution",
-		KeepWeekly: p + "_keep_weekly", KeepMonthly: p + "_keep_monthly", KeepYearly: p + "_keep_yearly"}
+		KeepWeekly: p + "_keep_weekly", KeepMonthly: p + "_keep_monthly", KeepYearly: p + "_keep_yearly",
+		Consistent: p + "_consistent"}
 }
 
 // CopyAll is the copy_tags entry that copies every tag (SPEC 2).
@@ -47,7 +51,7 @@ func (k Keys) InstanceTagKeys() []string {
 	if slices.Contains(k.CopyTags, CopyAll) {
 		return nil
 	}
-	return append([]string{"Name", k.Every, k.Retain, k.Ignore, k.KeepWeekly, k.KeepMonthly, k.KeepYearly}, k.CopyTags...)
+	return append([]string{"Name", k.Every, k.Retain, k.Ignore, k.KeepWeekly, k.KeepMonthly, k.KeepYearly, k.Consistent}, k.CopyTags...)
 }
 
 // SnapshotTagKeys are the tags the tool writes on each new snapshot

@@ -36,6 +36,9 @@ type ManagedVolume struct {
 	// that limit left out, for the report.
 	CopyTags map[string]string `json:"copy_tags,omitempty"`
 	TagsCut  []string          `json:"tags_cut,omitempty"`
+	// Set is the instance whose crash-consistent set (SPEC 12
+	// P_consistent) the volume belongs to, if any.
+	Set string `json:"set,omitempty"`
 }
 
 // Manage applies SPEC 3 to one volume and the instances it is attached to
@@ -60,6 +63,14 @@ func Manage(k Keys, vol Volume, attached []Instance) (ManagedVolume, bool) {
 	var instTags map[string]string
 	if named := nameSource(managers, attached); named != nil {
 		mv.InstanceID, mv.InstanceName, instTags = named.ID, named.Tags["Name"], named.Tags
+	}
+	// A multi-attach volume belongs to the set of the managing instance
+	// whose id sorts first (the one it is named after), so it is in one
+	// set at most and every run puts it in the same one.
+	if len(managers) > 0 {
+		if _, ok := managers[0].Tags[k.Consistent]; ok {
+			mv.Set = managers[0].ID
+		}
 	}
 	every, everyProblem := setting(k.Every, vol.Tags, managers, smaller)
 	retain, retainProblem := setting(k.Retain, vol.Tags, managers, larger)
