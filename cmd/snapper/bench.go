@@ -65,6 +65,7 @@ type benchOptions struct {
 	naive       bool
 	naiveBudget time.Duration
 	accounts    int
+	consistent  bool
 }
 
 func (o *benchOptions) register(fs *flag.FlagSet) {
@@ -78,6 +79,7 @@ func (o *benchOptions) register(fs *flag.FlagSet) {
 	fs.DurationVar(&o.latency, "latency", 60*time.Millisecond, "simulated EC2 latency per call")
 	fs.BoolVar(&o.naive, "naive", true, "also run the naive baseline")
 	fs.IntVar(&o.accounts, "accounts", 0, "repeat the fleet in N member accounts (100000000001, ...), each with its own buckets, run through the Distributed Map; simulator only (--ec2 sim), no naive baseline")
+	fs.BoolVar(&o.consistent, "consistent", false, "tag every instance autosnap_consistent: its volumes (--per-instance) are one crash-consistent set, made by one CreateSnapshots")
 	fs.DurationVar(&o.naiveBudget, "naive-budget", 5*time.Minute, "on moto, stop the baseline after this long and project its total from its rate")
 }
 
@@ -126,6 +128,7 @@ func (o benchOptions) resize(spec *bench.Spec) {
 	if o.accounts > 0 && spec.EC2 == "sim" {
 		spec.Accounts = o.accounts
 	}
+	spec.Consistent = o.consistent
 }
 
 // checkAccounts refuses --accounts where it cannot run: moto holds one

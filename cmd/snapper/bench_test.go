@@ -43,3 +43,20 @@ func TestBenchAccounts(t *testing.T) {
 		assert.Zero(t, s.Accounts, "no --accounts: one account, as before")
 	}
 }
+
+// --consistent makes every fleet's instances sets; without it none are.
+func TestBenchConsistent(t *testing.T) {
+	o, err := benchSpecsOf(t, "--ec2", "sim", "--per-instance", "4", "--consistent")
+	require.NoError(t, err)
+	specs, _ := o.specs()
+	require.Len(t, specs, 1)
+	assert.True(t, specs[0].Consistent)
+	assert.Equal(t, 4, specs[0].VolumesPerInstance)
+
+	o, err = benchSpecsOf(t)
+	require.NoError(t, err)
+	specs, _ = o.specs()
+	for _, s := range specs {
+		assert.False(t, s.Consistent, "no --consistent: no sets, as before")
+	}
+}

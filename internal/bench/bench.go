@@ -57,6 +57,9 @@ type Spec struct {
 	// Distributed Map; the deployment's own account is then empty. The
 	// simulator only; the naive baseline is skipped.
 	Accounts int
+	// Consistent tags every instance P_consistent, so its volumes are
+	// one crash-consistent set (SPEC 12), made by one CreateSnapshots.
+	Consistent bool
 }
 
 // Result is what one benchmark measured.
@@ -101,8 +104,13 @@ type Result struct {
 	PeakHeapMiB float64 `json:"peak_heap_mib"`
 	// RunHeapMiB is what the execution added to the heap: the handlers'
 	// share, without the simulator's fleet.
-	RunHeapMiB       float64 `json:"run_heap_mib"`
-	BoundRule        string  `json:"bound_rule"`
+	RunHeapMiB float64 `json:"run_heap_mib"`
+	BoundRule  string  `json:"bound_rule"`
+	// CreateRate is the volumes snapshotted per second of wall (new
+	// snapshots / wall); SingleCreateRate what the single-volume path's
+	// CreateSnapshot bucket refills to, over every account-region pair.
+	CreateRate       float64 `json:"create_rate"`
+	SingleCreateRate float64 `json:"single_volume_create_rate"`
 	NaiveWallSeconds float64 `json:"naive_wall_seconds,omitempty"`
 	NaiveVolumes     int     `json:"naive_volumes_done,omitempty"`
 	NaiveProjected   bool    `json:"naive_projected,omitempty"` // wall projected from the volumes done in NaiveBudget
@@ -156,6 +164,9 @@ func newResult(spec Spec) Result {
 		res.Accounts = spec.Accounts
 		res.Fleet = fmt.Sprintf("%s x %s x %s", thousands(spec.Accounts), thousands(spec.Regions), thousands(spec.VolumesPerRegion))
 		res.Volumes *= spec.Accounts
+	}
+	if spec.Consistent {
+		res.Fleet += fmt.Sprintf(", sets of %d", max(spec.VolumesPerInstance, 1))
 	}
 	return res
 }
@@ -320,6 +331,10 @@ func (b *benchRun) execute(ctx context.Context, env *localaws.Env) (localaws.Res
 		defer bar.Done()
 		progressBar(b.progress, stop, start, b.res.Volumes, func() (int64, int64) {
 			c := byAction(diff(b.calls(), b.base))
+			if b.spec.Consistent { // a set's snapshots are named one CreateTags each
+				a := byAction(diff(b.answered(), b.baseAnswered))
+				return c["CreateSnapshot"] + a["CreateTags"], c["DeleteSnapshot"]
+			}
 			return c["CreateSnapshot"], c["DeleteSnapshot"]
 		})
 	}()
@@ -372,6 +387,29 @@ func (b *benchRun) record(out localaws.Result, env *localaws.Env) {
 			res.Created, res.Deleted = rep.Totals.Created, rep.Totals.Deleted
 		}
 	}
+	b.createRate()
+}
+
+// createRate is the volumes snapshotted per second of wall, beside the
+// single-volume path's ceiling: the CreateSnapshot bucket's refill in
+// every account-region pair.
+func (b *benchRun) createRate() {
+	res := &b.res
+	if res.WallSeconds > 0 {
+		res.CreateRate = float64(res.Created) / res.WallSeconds
+	}
+	_, refill := ec2limits.Bucket("CreateSnapshot")
+	res.SingleCreateRate = refill * b.spec.Limits * float64(b.spec.Regions*max(b.spec.Accounts, 1))
+}
+
+// instanceTags are a seeded instance's tags: autosnap, its retain, and
+// with Consistent autosnap_consistent.
+func instanceTags(spec Spec) map[string]string {
+	tags := map[string]string{"autosnap": "1", "autosnap_retain": fmt.Sprint(spec.OldSnapshots)}
+	if spec.Consistent {
+		tags["autosnap_consistent"] = "1"
+	}
+	return tags
 }
 
 // NewSim makes the simulator for a spec, its clock starting at base.
@@ -386,15 +424,18 @@ func NewSim(spec Spec, base time.Time) *ec2sim.Sim {
 }
 
 // SeedSim makes the spec's fleet in the simulator: instances tagged
-// autosnap=1 and autosnap_retain=OldSnapshots, their volumes, and
-// OldSnapshots tool snapshots a day apart for each.
+// autosnap=1 and autosnap_retain=OldSnapshots (and autosnap_consistent
+// with Consistent), their volumes, and OldSnapshots tool snapshots a day
+// apart for each.
 func SeedSim(sim *ec2sim.Sim, spec Spec, regions []string) {
 	now := sim.Clock.Now()
 	tool := map[string]string{"snapshot_tool": "autosnap"}
 	perInstance := max(spec.VolumesPerInstance, 1)
 	for _, r := range regions {
 		for v := 0; v < spec.VolumesPerRegion; {
-			inst := sim.AddInstance(r, map[string]string{"autosnap": "1", "autosnap_retain": fmt.Sprint(spec.OldSnapshots), "Name": fmt.Sprintf("bench-%d", v)})
+			tags := instanceTags(spec)
+			tags["Name"] = fmt.Sprintf("bench-%d", v)
+			inst := sim.AddInstance(r, tags)
 			for j := 0; j < perInstance && v < spec.VolumesPerRegion; j, v = j+1, v+1 {
 				vol := sim.AddVolume(r, inst, nil)
 				for o := range spec.OldSnapshots {
@@ -410,14 +451,17 @@ func seedMoto(ctx context.Context, env *localaws.Env, spec Spec, regions []strin
 	// Seeding talks to moto directly: the front endpoint's EC2 buckets are
 	// for the run, not for setting up its fleet.
 	direct := localaws.ClientConfig(env.Moto.URL, env.Region)
+	var tags []types.Tag
+	for k, v := range instanceTags(spec) {
+		tags = append(tags, types.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
 	for _, r := range regions {
 		client := ec2.NewFromConfig(direct, func(o *ec2.Options) { o.Region = r })
 		instances := (spec.VolumesPerRegion + perInstance - 1) / perInstance
 		for made := 0; made < instances; {
 			n := min(100, instances-made)
 			_, err := client.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12c6146b"), MinCount: aws.Int32(int32(n)), MaxCount: aws.Int32(int32(n)),
-				TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: []types.Tag{
-					{Key: aws.String("autosnap"), Value: aws.String("1")}, {Key: aws.String("autosnap_retain"), Value: aws.String(fmt.Sprint(spec.OldSnapshots))}}}}})
+				TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: tags}}})
 			if err != nil {
 				return fmt.Errorf("seed %s: %w", r, err)
 			}
@@ -462,11 +506,6 @@ func byAction(perRegion map[string]int64) map[string]int64 {
 	}
 	return out
 }
-
-// bound is the least time EC2's buckets allow for the calls the run had to
-// make (throttled attempts left out):
-// per region, the busiest bucket's calls beyond its burst over its refill
-// rate; the slowest region.
 
 // payloads reads the largest state input or output and the number of events.
 func payloads(events []sfntypes.HistoryEvent) (largest, count int) {
@@ -687,6 +726,12 @@ func tableRows(multi bool) []tableRow {
 		{"bound seconds", func(r Result) string { return fmt.Sprintf("%.0f", r.BoundSeconds) }},
 		{"  computed as", func(r Result) string { return r.BoundRule }},
 		{"wall / bound", func(r Result) string { return fmt.Sprintf("%.3f", r.WallOverBound) }},
+		{"create rate (volumes / s of wall)", func(r Result) string {
+			if r.SingleCreateRate == 0 {
+				return fmt.Sprintf("%.1f; no buckets", r.CreateRate)
+			}
+			return fmt.Sprintf("%.1f; single-volume path at most %g", r.CreateRate, r.SingleCreateRate)
+		}},
 		{phases, func(r Result) string { return r.Phases.String() }},
 		{"EC2 calls by action", func(r Result) string { return fmtMap(r.Calls) }},
 		{"  of which answered (not throttled)", func(r Result) string { return fmtMap(r.Answered) }},

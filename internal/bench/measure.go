@@ -45,10 +45,12 @@ func (b *benchRun) wall(out localaws.Result, env *localaws.Env) {
 // bound is the least time EC2's buckets allow for the calls the run had
 // to make, in the slowest account-region pair (keys "region/action", or
 // "account:region/action" with --accounts: each pair has its own
-// buckets): the busiest bucket's calls beyond its burst over its refill,
-// or, since a displaced snapshot is deleted only once its new one is
-// completed (SPEC 5), the simulator's pending time plus the delete
-// bucket's, whichever is longer.
+// buckets): the busiest bucket's calls beyond its burst over its refill
+// (CreateSnapshot, CreateSnapshots, CreateTags, DeleteSnapshot and the
+// describes, each its own bucket), or, since a displaced snapshot is
+// deleted only once its new one is completed (SPEC 5), the simulator's
+// pending time plus the delete bucket's, whichever is longer. The rule
+// names the bucket that bound it.
 func (b *benchRun) bound(perPair map[string]int64) (float64, string) {
 	factor := b.spec.Limits
 	if factor <= 0 {
@@ -58,25 +60,47 @@ func (b *benchRun) bound(perPair map[string]int64) (float64, string) {
 	if b.sim != nil {
 		pending = b.sim.PendingFor
 	}
-	worst := map[string]float64{}
-	for k, n := range perPair {
-		pair, action, _ := strings.Cut(k, "/")
-		burst, refill := ec2limits.Bucket(action)
-		s := float64(max(n-int64(burst), 0)) / (refill * factor)
-		if action == "DeleteSnapshot" {
-			s += pending.Seconds()
-		}
-		worst[pair] = max(worst[pair], s)
-	}
-	var slowest float64
-	for _, s := range worst {
-		slowest = max(slowest, s)
-	}
+	slowest := busiest(perPair, factor, pending)
 	slowestOf := "slowest region"
 	if b.spec.Accounts > 0 {
 		slowestOf = "slowest account-region"
 	}
-	return slowest, fmt.Sprintf("%s: max(busiest bucket, %s pending + delete bucket), each (calls - burst) / refill", slowestOf, pending)
+	rule := fmt.Sprintf("%s: max(busiest bucket, %s pending + delete bucket), each (calls - burst) / refill", slowestOf, pending)
+	if slowest.action != "" {
+		rule += fmt.Sprintf("; bound by %s's %s bucket (%d calls", slowest.pair, slowest.action, slowest.calls)
+		if slowest.action == "DeleteSnapshot" && pending > 0 {
+			rule += ", after the pending time"
+		}
+		rule += ")"
+	} else {
+		rule += "; every bucket within its burst"
+	}
+	return slowest.seconds, rule
+}
+
+// bucketTime is one pair's bucket and the least time its calls take.
+type bucketTime struct {
+	pair, action string
+	calls        int64
+	seconds      float64
+}
+
+// busiest is the slowest bucket over every pair: ties go to the pair and
+// then the action that sorts first, so the rule reads the same each run.
+func busiest(perPair map[string]int64, factor float64, pending time.Duration) bucketTime {
+	var worst bucketTime
+	for k, n := range perPair {
+		pair, action, _ := strings.Cut(k, "/")
+		burst, refill := ec2limits.Bucket(action)
+		t := bucketTime{pair: pair, action: action, calls: n, seconds: float64(max(n-int64(burst), 0)) / (refill * factor)}
+		if action == "DeleteSnapshot" {
+			t.seconds += pending.Seconds()
+		}
+		if t.seconds > worst.seconds || t.seconds == worst.seconds && worst.action != "" && (t.pair < worst.pair || t.pair == worst.pair && t.action < worst.action) {
+			worst = t
+		}
+	}
+	return worst
 }
 
 // cost prices the run from the timeline, the history and the S3 count.

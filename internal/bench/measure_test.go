@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/snapper/snapper/internal/ec2sim"
 	"github.com/snapper/snapper/internal/localaws"
 )
 
@@ -49,4 +50,27 @@ func TestCostOf(t *testing.T) {
 
 	scaled := costOf(invs[:1], map[string]int{"ApplyFunction": 512}, 20, 0, s3Counts{}, 10000)
 	assert.InDelta(t, 450*20, scaled.GBSeconds, 1e-9, "a scaled clock's regional durations are real seconds")
+}
+
+// The bound is the busiest bucket of the slowest pair, and the rule names
+// it: here the sets' CreateTags (one per snapshot, 10/s) over their
+// CreateSnapshots (one per set, 5/s) and the deletes.
+func TestBoundNamesBusiestBucket(t *testing.T) {
+	b := &benchRun{spec: Spec{Limits: 1}}
+	s, rule := b.bound(map[string]int64{
+		"eu-west-1/CreateSnapshots": 525, "eu-west-1/CreateTags": 2100, "eu-west-1/DeleteSnapshot": 500, "eu-west-1/DescribeVolumes": 20,
+		"us-east-1/CreateSnapshots": 100, "us-east-1/CreateTags": 400,
+	})
+	assert.InDelta(t, (2100-100)/10.0, s, 1e-9)
+	assert.Contains(t, rule, "bound by eu-west-1's CreateTags bucket (2100 calls)")
+
+	b.sim = ec2sim.New()
+	b.sim.PendingFor = 2 * time.Minute
+	s, rule = b.bound(map[string]int64{"eu-west-1/CreateSnapshots": 525, "eu-west-1/CreateTags": 2100, "eu-west-1/DeleteSnapshot": 600})
+	assert.InDelta(t, 120+(600-100)/5.0, s, 1e-9, "the deletes start after the pending time")
+	assert.Contains(t, rule, "bound by eu-west-1's DeleteSnapshot bucket (600 calls, after the pending time)")
+
+	s, rule = b.bound(map[string]int64{"eu-west-1/CreateTags": 50})
+	assert.Zero(t, s)
+	assert.Contains(t, rule, "every bucket within its burst")
 }
