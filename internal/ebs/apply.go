@@ -117,6 +117,9 @@ type Created struct {
 	// TagsCut are the copy_tags keys EC2's 50-tag limit left off the new
 	// snapshot (SPEC 12), for the report's warning.
 	TagsCut []string `json:"tags_cut,omitempty"`
+	// NameError says why a set member's snapshot could not be named after
+	// the set's call: the snapshot exists and counts; a warning.
+	NameError string `json:"name_error,omitempty"`
 }
 
 // Deleted is what happened to one snapshot retention removes.

@@ -73,7 +73,9 @@ func (a *applier) createSet(ctx context.Context, s rules.Set) map[int]Created {
 		case a.job.Params.DryRun:
 			out[i] = Created{VolumeID: vol, DryRun: true}
 		case earlier != "":
-			out[i] = Created{VolumeID: vol, SnapshotID: earlier, Earlier: true}
+			// A lost attempt may have made it and died before naming it:
+			// naming again is harmless (CreateTags is idempotent).
+			out[i] = a.name(ctx, a.job.Plan.Volumes[i].ManagedVolume, Created{VolumeID: vol, SnapshotID: earlier, Earlier: true})
 		default:
 			want = append(want, i)
 		}
@@ -94,7 +96,10 @@ func (a *applier) snapSet(ctx context.Context, instanceID string, want []int, ou
 		a.failSet(want, out, fmt.Sprintf("describing instance %s: %s", instanceID, describe(err)))
 		return
 	}
-	retryer := awsconf.RetryOnly(slices.Concat(errkind.PerVolume, errkind.Expired)...)
+	// A per-volume refusal is first answered here, not by the SDK: a
+	// member that is not due (its own snapshot pending, or another tool's)
+	// must not cost the due ones theirs.
+	retryer := awsconf.RetryOnly(errkind.Expired...)
 	var msg string
 	for attempt := 1; attempt <= maxCreates && len(want) > 0; attempt++ {
 		var res *ec2.CreateSnapshotsOutput
@@ -112,6 +117,13 @@ func (a *applier) snapSet(ctx context.Context, instanceID string, want []int, ou
 			return
 		}
 		msg = describe(err)
+		if attempt == 1 && errkind.Is(err, errkind.PerVolume...) {
+			// A clear refusal: nothing was started. Go on with the due
+			// members only, waiting out their limits as single creates do.
+			want = a.dueOnly(want)
+			retryer = awsconf.RetryOnly(slices.Concat(errkind.PerVolume, errkind.Expired)...)
+			continue
+		}
 		perVolume := attempt > 1 && errkind.Is(err, errkind.PerVolume...)
 		if !errkind.OutcomeUnknown(err) && !perVolume {
 			a.failSet(want, out, msg)
@@ -125,6 +137,17 @@ func (a *applier) snapSet(ctx context.Context, instanceID string, want []int, ou
 		retryer = awsconf.RetryOnly(errkind.Expired...)
 	}
 	a.failSet(want, out, msg+fmt.Sprintf(" (after %d attempts, each looked up by its run tag for %s)", maxCreates, a.w.lookupFor()))
+}
+
+// dueOnly keeps the members whose plan creates a snapshot this run.
+func (a *applier) dueOnly(want []int) []int {
+	var due []int
+	for _, i := range want {
+		if a.job.Plan.Volumes[i].Create {
+			due = append(due, i)
+		}
+	}
+	return due
 }
 
 func (a *applier) failSet(want []int, out map[int]Created, msg string) {
@@ -198,6 +221,14 @@ func (a *applier) madeSet(ctx context.Context, want []int, res *ec2.CreateSnapsh
 	for _, s := range res.Snapshots {
 		byVolume[aws.ToString(s.VolumeId)] = aws.ToString(s.SnapshotId)
 	}
+	// Every snapshot goes in the journal before any naming call: a crash
+	// while naming must not leave one unrecorded, which a retry could make
+	// again through the describe lag.
+	for _, i := range want {
+		if mv := a.job.Plan.Volumes[i].ManagedVolume; byVolume[mv.VolumeID] != "" {
+			a.record(mv.VolumeID, byVolume[mv.VolumeID])
+		}
+	}
 	for _, i := range want {
 		mv := a.job.Plan.Volumes[i].ManagedVolume
 		id := byVolume[mv.VolumeID]
@@ -205,7 +236,6 @@ func (a *applier) madeSet(ctx context.Context, want []int, res *ec2.CreateSnapsh
 			out[i] = Created{VolumeID: mv.VolumeID, Error: "CreateSnapshots made no snapshot of the volume (no longer attached?)"}
 			continue
 		}
-		a.record(mv.VolumeID, id)
 		out[i] = a.name(ctx, mv, Created{VolumeID: mv.VolumeID, SnapshotID: id})
 	}
 }
@@ -233,9 +263,13 @@ func (a *applier) recoverSet(ctx context.Context, want []int, out map[int]Create
 		}
 		var rest []int
 		for _, i := range want {
+			if vol := a.job.Plan.Volumes[i].VolumeID; byVolume[vol] != "" {
+				a.record(vol, byVolume[vol]) // all recorded before any naming call
+			}
+		}
+		for _, i := range want {
 			mv := a.job.Plan.Volumes[i].ManagedVolume
 			if id := byVolume[mv.VolumeID]; id != "" {
-				a.record(mv.VolumeID, id)
 				out[i] = a.name(ctx, mv, Created{VolumeID: mv.VolumeID, SnapshotID: id, Recovered: true})
 			} else {
 				rest = append(rest, i)
@@ -265,8 +299,8 @@ func (a *applier) name(ctx context.Context, mv rules.ManagedVolume, c Created) C
 	})
 	c.TagsCut = mv.TagsCut
 	if err != nil {
-		// The snapshot exists and counts; its missing Name is reported.
-		c.Error = "naming the set's snapshot: " + describe(err)
+		// The snapshot exists and counts; its missing Name is a warning.
+		c.NameError = describe(err)
 	}
 	return c
 }

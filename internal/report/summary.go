@@ -78,7 +78,7 @@ func (t *tally) add(part ebs.Outcomes) {
 		} else if t.made[c.VolumeID] == "" {
 			t.made[c.VolumeID] = c.SnapshotID
 		}
-		if c.SnapshotID != "" && len(c.TagsCut) > 0 {
+		if c.SnapshotID != "" && (len(c.TagsCut) > 0 || c.NameError != "") {
 			t.tagsCut[c.SnapshotID] = c
 		}
 	}
@@ -119,9 +119,16 @@ func (t *tally) creates(r *Region) {
 	// A cut is a warning (SPEC 6): the snapshot exists, but without tags
 	// that cost reports may rely on.
 	for _, id := range slices.Sorted(maps.Keys(t.tagsCut)) {
-		if c := t.tagsCut[id]; t.settled[id].State != rules.StateError {
+		c := t.tagsCut[id]
+		if t.settled[id].State == rules.StateError {
+			continue
+		}
+		if len(c.TagsCut) > 0 {
 			r.Errors = append(r.Errors, fmt.Sprintf("tags cut on %s (of %s): %s (EC2's limit of %d tags per snapshot)",
 				id, c.VolumeID, strings.Join(c.TagsCut, ", "), rules.MaxTags))
+		}
+		if c.NameError != "" {
+			r.Errors = append(r.Errors, fmt.Sprintf("%s (of %s) was made but not named: %s", id, c.VolumeID, c.NameError))
 		}
 	}
 }

@@ -19,6 +19,9 @@ type VolumePlan struct {
 	// Blocked is set when a pending tool snapshot holds back a due one (not
 	// a failure: the next run decides again).
 	Blocked bool `json:"blocked,omitempty"`
+	// Pending is set when a tool snapshot of the volume is still pending,
+	// due or not: no crash-consistent set starts a second one (SPEC 4).
+	Pending bool `json:"pending,omitempty"`
 	// Delete lists what no evaluation of the keep rule keeps (older restore
 	// points, duplicates of a completed one, error snapshots): deleted at
 	// once, or, when this run makes or watches a snapshot of the volume,
@@ -109,6 +112,7 @@ func PlanVolume(mv ManagedVolume, snaps []Snapshot, s Schedule) VolumePlan {
 	due := !plan.Done && s.Due(newest, mv.Every)
 	plan.Create = due && !pending
 	plan.Blocked = due && pending
+	plan.Pending = pending
 	if plan.Create {
 		points = insertThisRun(points, s.Run)
 	}
@@ -132,8 +136,9 @@ func PlanVolume(mv ManagedVolume, snaps []Snapshot, s Schedule) VolumePlan {
 		}
 	}
 	plan.Delete = append(plan.Delete, broken...)
-	if !plan.Create {
-		// Only a create uses them; the plan of a large fleet stays small.
+	if !plan.Create && plan.Set == "" {
+		// Only a create (or a set, which snapshots members that are not
+		// due too) uses them; the plan of a large fleet stays small.
 		plan.CopyTags, plan.TagsCut = nil, nil
 	}
 	return plan

@@ -47,7 +47,7 @@ func Sets(vols []VolumePlan) []Set {
 			continue
 		}
 		for _, i := range s.Members {
-			if v := vols[i]; v.Problem == "" && !v.Done && !v.Blocked {
+			if v := vols[i]; v.Problem == "" && !v.Done && !v.Pending {
 				s.Snap = append(s.Snap, i)
 			}
 		}

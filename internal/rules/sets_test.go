@@ -17,7 +17,9 @@ func TestSets(t *testing.T) {
 	due := func(v *VolumePlan) { v.Create = true }
 	problem := func(v *VolumePlan) { v.Problem = "tag autosnap is missing" }
 	done := func(v *VolumePlan) { v.Done = true }
-	blocked := func(v *VolumePlan) { v.Blocked = true }
+	blocked := func(v *VolumePlan) { v.Blocked, v.Pending = true, true }
+	// Not due, but a snapshot of it still pending: no second one (SPEC 4).
+	pending := func(v *VolumePlan) { v.Pending = true }
 	for _, tc := range []struct {
 		name string
 		vols []VolumePlan
@@ -30,9 +32,9 @@ func TestSets(t *testing.T) {
 		{"nothing due, nothing snapped",
 			[]VolumePlan{vol("v1", "i-a", nil), vol("v2", "i-a", nil)},
 			[]Set{{Instance: "i-a", Members: []int{0, 1}}}},
-		{"problem, done and blocked members stay out",
-			[]VolumePlan{vol("v1", "i-a", due), vol("v2", "i-a", problem), vol("v3", "i-a", done), vol("v4", "i-a", blocked), vol("v5", "i-a", nil)},
-			[]Set{{Instance: "i-a", Members: []int{0, 1, 2, 3, 4}, Snap: []int{0, 4}}}},
+		{"problem, done, blocked and pending members stay out",
+			[]VolumePlan{vol("v1", "i-a", due), vol("v2", "i-a", problem), vol("v3", "i-a", done), vol("v4", "i-a", blocked), vol("v5", "i-a", nil), vol("v6", "i-a", pending)},
+			[]Set{{Instance: "i-a", Members: []int{0, 1, 2, 3, 4, 5}, Snap: []int{0, 4}}}},
 		{"members need not be adjacent; sets in order of first member",
 			[]VolumePlan{vol("v1", "i-b", nil), vol("v2", "i-a", due), vol("v3", "", due), vol("v4", "i-b", due), vol("v5", "i-a", nil)},
 			[]Set{{Instance: "i-b", Members: []int{0, 3}, Snap: []int{0, 3}}, {Instance: "i-a", Members: []int{1, 4}, Snap: []int{1, 4}}}},
