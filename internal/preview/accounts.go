@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -17,6 +16,7 @@ import (
 	"github.com/snapper/snapper/internal/ebs"
 	"github.com/snapper/snapper/internal/errkind"
 	"github.com/snapper/snapper/internal/input"
+	"github.com/snapper/snapper/internal/parallel"
 )
 
 // STS is what the preview asks STS with the user's credentials: whose
@@ -91,16 +91,7 @@ func (src Source) everyAccount(ctx context.Context, cfg input.Config, params ebs
 	}
 	found := make([][]Region, len(ids))
 	errs := make([]error, len(ids))
-	sem := make(chan struct{}, accountConcurrency)
-	var wg sync.WaitGroup
-	for i, id := range ids {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			found[i], errs[i] = w.account(ctx, id)
-		})
-	}
-	wg.Wait()
+	parallel.Each(len(ids), accountConcurrency, func(i int) { found[i], errs[i] = w.account(ctx, ids[i]) })
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"sync"
 
 	"github.com/snapper/snapper/internal/accounts"
 	"github.com/snapper/snapper/internal/errkind"
 	"github.com/snapper/snapper/internal/input"
+	"github.com/snapper/snapper/internal/parallel"
 )
 
 // planConcurrency is how many accounts Plan enters at once: 1,000
@@ -60,16 +60,7 @@ type accountPlan struct {
 // account, stops the plan.
 func (d Deps) pairsOf(ctx context.Context, self string, ids []string, regions []string) ([]Pair, []AccountFailure, error) {
 	found := make([]accountPlan, len(ids))
-	sem := make(chan struct{}, planConcurrency)
-	var wg sync.WaitGroup
-	for i, id := range ids {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			found[i] = d.planAccount(ctx, self, id, regions)
-		})
-	}
-	wg.Wait()
+	parallel.Each(len(ids), planConcurrency, func(i int) { found[i] = d.planAccount(ctx, self, ids[i], regions) })
 	pairs := []Pair{}
 	failures := []AccountFailure{}
 	for i, id := range ids {

@@ -5,12 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/snapper/snapper/internal/input"
+	"github.com/snapper/snapper/internal/parallel"
 	"github.com/snapper/snapper/internal/report"
 	"github.com/snapper/snapper/internal/runstore"
 )
@@ -108,16 +108,7 @@ func (d Deps) gather(ctx context.Context, execution string) ([]report.Region, er
 		return nil, fmt.Errorf("read the accounts that could not be entered: %w", err)
 	}
 	regions := make([]report.Region, len(pairs), len(pairs)+len(failed))
-	sem := make(chan struct{}, reportConcurrency)
-	var wg sync.WaitGroup
-	for i, p := range pairs {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			regions[i] = d.summaryOf(ctx, execution, p)
-		})
-	}
-	wg.Wait()
+	parallel.Each(len(pairs), reportConcurrency, func(i int) { regions[i] = d.summaryOf(ctx, execution, pairs[i]) })
 	for _, f := range failed {
 		regions = append(regions, report.Region{Account: f.Account, Region: "*", Failed: f.Error})
 	}
