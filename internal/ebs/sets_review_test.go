@@ -105,30 +105,14 @@ func TestSetRegressionJournalPartialDuringNaming(t *testing.T) {
 	sim := ec2sim.New()
 	f := newSetFleet(sim)
 	journal := &memJournal{}
-	var seen map[string]string
-	n := 0
-	sim.Fault = func(_, action string, _ any) error {
-		if action == "CreateTags" {
-			n++
-			if n == 1 {
-				time.Sleep(1500 * time.Millisecond)
-				journal.mu.Lock()
-				seen = map[string]string{}
-				for k, v := range journal.made.Snapshots {
-					seen[k] = v
-				}
-				journal.mu.Unlock()
-			}
-		}
-		return nil
-	}
+	seen := journalAtFirstNaming(sim, journal)
 	ctx := context.Background()
 	plan, err := Discover(ctx, sim.Region(reg), Limits{}, reg, params())
 	require.NoError(t, err)
 	_, _, err = Worker{EC2: sim.Region(reg), Concurrency: 1}.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: NoCeiling, Journal: journal})
 	require.NoError(t, err)
-	t.Logf("journal while the first member was being named: %v (members %v)", seen, f.members())
-	assert.Len(t, seen, 3, "every member of the call journalled before naming")
+	t.Logf("journal while the first member was being named: %v (members %v)", *seen, f.members())
+	assert.Len(t, *seen, 3, "every member of the call journalled before naming")
 }
 
 func TestSetRegressionRetriedStepAfterCrashWhileNaming(t *testing.T) {
@@ -139,28 +123,12 @@ func TestSetRegressionRetriedStepAfterCrashWhileNaming(t *testing.T) {
 	plan, err := Discover(ctx, sim.Region(reg), Limits{}, reg, params())
 	require.NoError(t, err)
 	journal := &memJournal{}
-	var seen map[string]string
-	n := 0
-	sim.Fault = func(_, action string, _ any) error {
-		if action == "CreateTags" {
-			n++
-			if n == 1 {
-				time.Sleep(1500 * time.Millisecond)
-				journal.mu.Lock()
-				seen = map[string]string{}
-				for k, v := range journal.made.Snapshots {
-					seen[k] = v
-				}
-				journal.mu.Unlock()
-			}
-		}
-		return nil
-	}
+	seen := journalAtFirstNaming(sim, journal)
 	_, _, err = Worker{EC2: sim.Region(reg), Concurrency: 1}.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: NoCeiling, Journal: journal})
 	require.NoError(t, err)
 	sim.Fault = nil
 	// the lost attempt crashed right there: the retried step sees the journal as it was.
-	_, _, err = Worker{EC2: sim.Region(reg), Concurrency: 1, LookupFor: time.Millisecond}.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: NoCeiling, Journal: &memJournal{made: Made{Snapshots: seen}}})
+	_, _, err = Worker{EC2: sim.Region(reg), Concurrency: 1, LookupFor: time.Millisecond}.Apply(ctx, Job{Params: params(), Plan: plan, MaxDeletes: NoCeiling, Journal: &memJournal{made: Made{Snapshots: *seen}}})
 	require.NoError(t, err)
 	got := map[string]int{}
 	for _, s := range sim.Snapshots(reg) {
@@ -191,4 +159,27 @@ func TestSetRegressionNonDueMemberAtLimitFailsDueOne(t *testing.T) {
 		t.Logf("%+v", c)
 	}
 	assert.Len(t, thisRun(sim)[due], 1, "the due volume misses its snapshot because of a member that was not due")
+}
+
+// journalAtFirstNaming copies the journal as it stands while the set's
+// first snapshot is being named, after the journal's once-a-second save
+// has had its chance: what a crash right then would leave.
+func journalAtFirstNaming(sim *ec2sim.Sim, journal *memJournal) *map[string]string {
+	seen := map[string]string{}
+	n := 0
+	sim.Fault = func(_, action string, _ any) error {
+		if action != "CreateTags" {
+			return nil
+		}
+		if n++; n == 1 {
+			time.Sleep(1500 * time.Millisecond)
+			journal.mu.Lock()
+			for k, v := range journal.made.Snapshots {
+				seen[k] = v
+			}
+			journal.mu.Unlock()
+		}
+		return nil
+	}
+	return &seen
 }
