@@ -101,6 +101,7 @@ func (a *applier) snapSet(ctx context.Context, instanceID string, want []int, ou
 	// must not cost the due ones theirs.
 	retryer := awsconf.RetryOnly(errkind.Expired...)
 	var msg string
+	unknown := false // an earlier attempt's answer was lost
 	for attempt := 1; attempt <= maxCreates && len(want) > 0; attempt++ {
 		var res *ec2.CreateSnapshotsOutput
 		err := a.w.paced(ctx, a.w.Limits.CreateSet, func() (err error) {
@@ -124,11 +125,15 @@ func (a *applier) snapSet(ctx context.Context, instanceID string, want []int, ou
 			retryer = awsconf.RetryOnly(slices.Concat(errkind.PerVolume, errkind.Expired)...)
 			continue
 		}
-		perVolume := attempt > 1 && errkind.Is(err, errkind.PerVolume...)
+		// After a lost answer, a per-volume refusal most likely means the
+		// lost call did start the snapshots: look again. After a clear
+		// refusal it means what it says.
+		perVolume := unknown && errkind.Is(err, errkind.PerVolume...)
 		if !errkind.OutcomeUnknown(err) && !perVolume {
 			a.failSet(want, out, msg)
 			return
 		}
+		unknown = true
 		var lerr error
 		if want, lerr = a.recoverSet(ctx, want, out); lerr != nil {
 			a.failSet(want, out, fmt.Sprintf("%s; looking it up by its run tag failed: %v", msg, lerr))
@@ -284,23 +289,35 @@ func (a *applier) recoverSet(ctx context.Context, want []int, out map[int]Create
 	}
 }
 
-// name gives a set member's snapshot its Name and copied tags, which the
-// set's one call cannot (they differ per volume). CreateTags is
+// name gives a set member's snapshot its Name, then its copied tags,
+// which the set's one call cannot (they differ per volume). Two calls, so
+// that a copied key the policy refuses (one ending in _run or _execution,
+// which only the tool may write) cannot cost the Name. CreateTags is
 // idempotent, so server failures are retried too.
 func (a *applier) name(ctx context.Context, mv rules.ManagedVolume, c Created) Created {
-	tags := []types.Tag{{Key: aws.String("Name"), Value: aws.String(rules.SnapshotName(mv, a.sched))}}
-	for _, key := range slices.Sorted(maps.Keys(mv.CopyTags)) {
-		tags = append(tags, types.Tag{Key: aws.String(key), Value: aws.String(mv.CopyTags[key])})
-	}
-	retryer := awsconf.RetryOnly(slices.Concat(errkind.Internal, errkind.Unavailable, errkind.Expired)...)
-	err := a.w.paced(ctx, a.w.Limits.Tags, func() error {
-		_, err := a.w.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{c.SnapshotID}, Tags: tags}, func(o *ec2.Options) { o.Retryer = retryer })
-		return err
-	})
 	c.TagsCut = mv.TagsCut
-	if err != nil {
+	if err := a.tag(ctx, c.SnapshotID, map[string]string{"Name": rules.SnapshotName(mv, a.sched)}); err != nil {
 		// The snapshot exists and counts; its missing Name is a warning.
 		c.NameError = describe(err)
+		return c
+	}
+	if err := a.tag(ctx, c.SnapshotID, mv.CopyTags); err != nil {
+		c.NameError = "its copied tags: " + describe(err)
 	}
 	return c
+}
+
+func (a *applier) tag(ctx context.Context, snapshotID string, tags map[string]string) error {
+	if len(tags) == 0 {
+		return nil
+	}
+	var list []types.Tag
+	for _, key := range slices.Sorted(maps.Keys(tags)) {
+		list = append(list, types.Tag{Key: aws.String(key), Value: aws.String(tags[key])})
+	}
+	retryer := awsconf.RetryOnly(slices.Concat(errkind.Internal, errkind.Unavailable, errkind.Expired)...)
+	return a.w.paced(ctx, a.w.Limits.Tags, func() error {
+		_, err := a.w.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{snapshotID}, Tags: list}, func(o *ec2.Options) { o.Retryer = retryer })
+		return err
+	})
 }
