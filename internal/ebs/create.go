@@ -94,23 +94,32 @@ func (a *applier) createInput(mv rules.ManagedVolume) *ec2.CreateSnapshotInput {
 // lookup polls for the volume's snapshot of this run for up to LookupFor:
 // a snapshot EC2 accepted may stay invisible to describes for a while.
 func (a *applier) lookup(ctx context.Context, volumeID string) (string, error) {
+	found, err := a.lookupRun(ctx, []string{volumeID})
+	return found[volumeID], err
+}
+
+// lookupRun polls for the volumes' snapshots of this run, by volume, until
+// every one is found or LookupFor has passed. A snapshot in error is an
+// earlier execution's failed one, not the lost call's.
+func (a *applier) lookupRun(ctx context.Context, volumeIDs []string) (map[string]string, error) {
 	deadline := a.w.now().Add(a.w.lookupFor())
+	byVolume := map[string]string{}
 	for {
 		found, err := listSnapshots(ctx, a.w.EC2, a.w.Limits, a.keys, toolFilter(a.keys), a.runFilter(),
-			types.Filter{Name: aws.String("volume-id"), Values: []string{volumeID}})
+			types.Filter{Name: aws.String("volume-id"), Values: volumeIDs})
 		if err != nil {
-			return "", err
+			return byVolume, err
 		}
 		for _, s := range found {
-			if s.State != rules.StateError { // an earlier execution's failed one is not this create's
-				return s.ID, nil
+			if s.State != rules.StateError {
+				byVolume[s.VolumeID] = s.ID
 			}
 		}
-		if !a.w.now().Before(deadline) {
-			return "", nil
+		if len(byVolume) >= len(volumeIDs) || !a.w.now().Before(deadline) {
+			return byVolume, nil
 		}
 		if err := a.w.sleep(ctx, min(5*time.Second, a.w.lookupFor())); err != nil {
-			return "", err
+			return byVolume, err
 		}
 	}
 }

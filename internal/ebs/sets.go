@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -246,47 +245,27 @@ func (a *applier) madeSet(ctx context.Context, want []int, res *ec2.CreateSnapsh
 }
 
 // recoverSet looks the wanted members' snapshots up by P_run after an
-// unknown answer, polling through EC2's describe lag until every one is
-// found or LookupFor has passed; it returns the members still without.
+// unknown answer, through EC2's describe lag; it records every one found
+// before naming any, and returns the members still without.
 func (a *applier) recoverSet(ctx context.Context, want []int, out map[int]Created) ([]int, error) {
-	deadline := a.w.now().Add(a.w.lookupFor())
-	for {
-		vols := make([]string, len(want))
-		for n, i := range want {
-			vols[n] = a.job.Plan.Volumes[i].VolumeID
-		}
-		found, err := listSnapshots(ctx, a.w.EC2, a.w.Limits, a.keys, toolFilter(a.keys), a.runFilter(),
-			types.Filter{Name: aws.String("volume-id"), Values: vols})
-		if err != nil {
-			return want, err
-		}
-		byVolume := map[string]string{}
-		for _, s := range found {
-			if s.State != rules.StateError { // an earlier execution's failed one is not this call's
-				byVolume[s.VolumeID] = s.ID
-			}
-		}
-		var rest []int
-		for _, i := range want {
-			if vol := a.job.Plan.Volumes[i].VolumeID; byVolume[vol] != "" {
-				a.record(vol, byVolume[vol]) // all recorded before any naming call
-			}
-		}
-		for _, i := range want {
-			mv := a.job.Plan.Volumes[i].ManagedVolume
-			if id := byVolume[mv.VolumeID]; id != "" {
-				out[i] = a.name(ctx, mv, Created{VolumeID: mv.VolumeID, SnapshotID: id, Recovered: true})
-			} else {
-				rest = append(rest, i)
-			}
-		}
-		if want = rest; len(want) == 0 || !a.w.now().Before(deadline) {
-			return want, nil
-		}
-		if err := a.w.sleep(ctx, min(5*time.Second, a.w.lookupFor())); err != nil {
-			return want, err
+	vols := make([]string, len(want))
+	for n, i := range want {
+		vols[n] = a.job.Plan.Volumes[i].VolumeID
+	}
+	byVolume, err := a.lookupRun(ctx, vols)
+	for vol, id := range byVolume {
+		a.record(vol, id)
+	}
+	var rest []int
+	for _, i := range want {
+		mv := a.job.Plan.Volumes[i].ManagedVolume
+		if id := byVolume[mv.VolumeID]; id != "" {
+			out[i] = a.name(ctx, mv, Created{VolumeID: mv.VolumeID, SnapshotID: id, Recovered: true})
+		} else {
+			rest = append(rest, i)
 		}
 	}
+	return rest, err
 }
 
 // name gives a set member's snapshot its Name, then its copied tags,
