@@ -101,7 +101,7 @@ func TestManageCopiesTags(t *testing.T) {
 
 func TestInstanceTagKeys(t *testing.T) {
 	k := KeysFor("autosnap")
-	assert.ElementsMatch(t, []string{"Name", "autosnap", "autosnap_retain", "autosnap_ignore", "autosnap_keep_weekly", "autosnap_keep_monthly", "autosnap_keep_yearly", "autosnap_consistent"},
+	assert.ElementsMatch(t, []string{"Name", "autosnap", "autosnap_retain", "autosnap_ignore", "autosnap_keep_weekly", "autosnap_keep_monthly", "autosnap_keep_yearly", "autosnap_consistent", "autosnap_copy", "autosnap_copy_retain"},
 		k.InstanceTagKeys())
 	k.CopyTags = []string{"Team"}
 	assert.Contains(t, k.InstanceTagKeys(), "Team", "a listed key may come from the instance")

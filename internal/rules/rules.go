@@ -26,10 +26,19 @@ type Keys struct {
 	// Consistent is P_consistent (SPEC 12): an instance whose managed
 	// volumes are snapshotted together, as one crash-consistent set.
 	Consistent string
-	Prefix     string
+	// Copy, CopyRetain, CopyOf and Source are the DR copy keys (SPEC 12):
+	// P_copy and P_copy_retain on a volume or instance, P_copy_of and
+	// P_source on each copy.
+	Copy, CopyRetain, CopyOf, Source string
+	Prefix                           string
 	// CopyTags are the input's copy_tags (SPEC 12): the keys Manage copies
 	// from a volume (or its instance) onto its new snapshots; ["*"] for all.
 	CopyTags []string
+	// Here is the region being planned and Partition every region name of
+	// its partition: a P_copy naming Here or a name not in Partition makes
+	// a problem volume (nil Partition: names are checked by form only).
+	Here      string
+	Partition []string
 }
 
 // KeysFor derives the tag keys of prefix p.
@@ -37,7 +46,7 @@ func KeysFor(p string) Keys {
 	return Keys{Prefix: p, Every: p, Retain: p + "_retain", Ignore: p + "_ignore",
 		Tool: "snapshot_tool", Run: p + "_run", Execution: p + "_execution",
 		KeepWeekly: p + "_keep_weekly", KeepMonthly: p + "_keep_monthly", KeepYearly: p + "_keep_yearly",
-		Consistent: p + "_consistent"}
+		Consistent: p + "_consistent", Copy: p + "_copy", CopyRetain: p + "_copy_retain", CopyOf: p + "_copy_of", Source: p + "_source"}
 }
 
 // CopyAll is the copy_tags entry that copies every tag (SPEC 2).
@@ -51,7 +60,7 @@ func (k Keys) InstanceTagKeys() []string {
 	if slices.Contains(k.CopyTags, CopyAll) {
 		return nil
 	}
-	return append([]string{"Name", k.Every, k.Retain, k.Ignore, k.KeepWeekly, k.KeepMonthly, k.KeepYearly, k.Consistent}, k.CopyTags...)
+	return append([]string{"Name", k.Every, k.Retain, k.Ignore, k.KeepWeekly, k.KeepMonthly, k.KeepYearly, k.Consistent, k.Copy, k.CopyRetain}, k.CopyTags...)
 }
 
 // SnapshotTagKeys are the tags the tool writes on each new snapshot

@@ -39,6 +39,11 @@ type ManagedVolume struct {
 	// Set is the instance whose crash-consistent set (SPEC 12
 	// P_consistent) the volume belongs to, if any.
 	Set string `json:"set,omitempty"`
+	// CopyTo are the regions the volume's restore points are copied to
+	// (SPEC 12 P_copy), sorted, and CopyRetain the restore points its
+	// copies keep in each (P_copy_retain, default the volume's retain).
+	CopyTo     []string `json:"copy_to,omitempty"`
+	CopyRetain int      `json:"copy_retain,omitempty"`
 }
 
 // Manage applies SPEC 3 to one volume and the instances it is attached to
@@ -75,11 +80,13 @@ func Manage(k Keys, vol Volume, attached []Instance) (ManagedVolume, bool) {
 	every, everyProblem := setting(k.Every, vol.Tags, managers, smaller)
 	retain, retainProblem := setting(k.Retain, vol.Tags, managers, larger)
 	tiers, tierProblems := tierSettings(k, vol.Tags, managers)
-	if problems := joinProblems(append([]string{everyProblem, retainProblem}, tierProblems...)...); problems != "" {
+	copies, copyProblems := copySettings(k, vol.Tags, managers, int(retain))
+	if problems := joinProblems(append(append([]string{everyProblem, retainProblem}, tierProblems...), copyProblems...)...); problems != "" {
 		mv.Problem = problems
 		return mv, true
 	}
 	mv.Every, mv.Retain, mv.Tiers = every, int(retain), tiers
+	mv.CopyTo, mv.CopyRetain = copies.to, copies.retain
 	// Copied tags come from the instance the Name comes from: for a
 	// multi-attach volume, the managing instance whose id sorts first.
 	mv.CopyTags, mv.TagsCut = CopiedTags(k, vol.Tags, instTags)
