@@ -126,7 +126,9 @@ type Created struct {
 type Deleted struct {
 	VolumeID   string `json:"volume_id"`
 	SnapshotID string `json:"snapshot_id"`
-	InUse      bool   `json:"in_use,omitempty"`
+	// Region is set for a DR copy's deletion: its destination.
+	Region string `json:"region,omitempty"`
+	InUse  bool   `json:"in_use,omitempty"`
 	// Postponed is set when the invocation's time ran out before the
 	// call could be made: nothing was asked of EC2.
 	Postponed bool   `json:"postponed,omitempty"`
@@ -146,6 +148,8 @@ type Outcomes struct {
 	Created []Created `json:"created"`
 	Deleted []Deleted `json:"deleted"`
 	Settled []Settled `json:"settled,omitempty"`
+	// Copies are the DR copies the copy phase was due to start.
+	Copies []Copied `json:"copies,omitempty"`
 	// DeleteCeiling is set when pruning stopped at the deletion ceiling.
 	DeleteCeiling bool `json:"delete_ceiling,omitempty"`
 	// Buckets are what the client buckets held at the end, for the next
@@ -167,6 +171,18 @@ func (o Outcomes) NotMade() int {
 	}
 	for _, s := range o.Settled {
 		if s.State == rules.StateError {
+			n++
+		}
+	}
+	return n
+}
+
+// CopiesNotMade counts the due DR copies that could not be started for a
+// reason other than the concurrency limit (SPEC 12): they fail the run.
+func (o Outcomes) CopiesNotMade() int {
+	n := 0
+	for _, c := range o.Copies {
+		if c.Error != "" {
 			n++
 		}
 	}

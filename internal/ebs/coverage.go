@@ -27,6 +27,13 @@ type Coverage struct {
 	Overdue   []Candidate `json:"overdue,omitempty"`
 	Unmanaged []Unmanaged `json:"unmanaged,omitempty"`
 	Orphans   []Orphan    `json:"orphans,omitempty"`
+	// OrphanedCopies are DR copies of this region's volumes, in the
+	// destinations this run reads, whose volume no longer exists: kept,
+	// and reported (SPEC 12).
+	OrphanedCopies []Orphan `json:"orphaned_copies,omitempty"`
+	// CopyRegionErrors are destinations whose copies could not be read:
+	// their sources are all held this run.
+	CopyRegionErrors map[string]string `json:"copy_region_errors,omitempty"`
 }
 
 // Candidate is a managed volume overdue at discovery, with the snapshots
@@ -49,11 +56,13 @@ type Unmanaged struct {
 // Orphan is a tool snapshot whose volume no longer exists. Orphans are
 // never pruned (no volume, no retention), only deleted in state error.
 type Orphan struct {
-	SnapshotID string    `json:"snapshot_id"`
-	VolumeID   string    `json:"volume_id"`
-	GiB        int32     `json:"gib"`
-	Run        time.Time `json:"run"`
-	State      string    `json:"state"`
+	SnapshotID string `json:"snapshot_id"`
+	// Region is set for an orphaned copy: its destination region.
+	Region   string    `json:"region,omitempty"`
+	VolumeID string    `json:"volume_id"`
+	GiB      int32     `json:"gib"`
+	Run      time.Time `json:"run"`
+	State    string    `json:"state"`
 }
 
 // listedSnapshot is a tool snapshot as Discover lists it: the rules' view,
@@ -64,6 +73,8 @@ type listedSnapshot struct {
 	// Copy marks a DR copy (P_copy_of, SPEC 12): its VolumeId is another
 	// region's volume or a placeholder, so it is no orphan here.
 	Copy bool
+	// CopyOf and Source are a copy's P_copy_of and P_source.
+	CopyOf, Source string
 }
 
 // coverageScan collects the coverage while Discover walks the volumes.
@@ -83,7 +94,9 @@ func newCoverageScan(listed []listedSnapshot, sched rules.Schedule) *coverageSca
 	c := &coverageScan{sched: sched, listed: listed, byVolume: map[string][]rules.Snapshot{},
 		gib: map[string]int32{}, seen: map[string]bool{}, cov: Coverage{GiB: map[string]int32{}}}
 	for _, s := range listed {
-		c.byVolume[s.VolumeID] = append(c.byVolume[s.VolumeID], s.Snapshot)
+		if !s.Copy { // a copy's VolumeId is a placeholder or another region's
+			c.byVolume[s.VolumeID] = append(c.byVolume[s.VolumeID], s.Snapshot)
+		}
 		c.gib[s.ID] = s.GiB
 		c.cov.SnapshotGiB += int64(s.GiB)
 	}

@@ -120,6 +120,10 @@ func (f *pagedEC2) CreateTags(context.Context, *ec2.CreateTagsInput, ...func(*ec
 	return nil, errors.New("not in these tests")
 }
 
+func (f *pagedEC2) CopySnapshot(context.Context, *ec2.CopySnapshotInput, ...func(*ec2.Options)) (*ec2.CopySnapshotOutput, error) {
+	return nil, errors.New("not in these tests")
+}
+
 func (f *pagedEC2) DeleteSnapshot(_ context.Context, in *ec2.DeleteSnapshotInput, _ ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error) {
 	f.count("DeleteSnapshot")
 	f.mu.Lock()

@@ -25,6 +25,22 @@ type Params struct {
 	// CopyTags are the input's copy_tags (SPEC 12): tag keys copied onto
 	// each new snapshot, ["*"] for all of the volume's.
 	CopyTags []string
+	// CopyKMSKeys maps a destination region to the KMS key its DR copies
+	// are encrypted with (SPEC 12 copy_kms_keys); CopyConcurrency caps the
+	// copies in flight per destination (0: DefaultCopyConcurrency).
+	CopyKMSKeys     map[string]string
+	CopyConcurrency int
+	// Elsewhere reaches the account's other regions for DR copies (nil:
+	// no copies are read; a volume's P_copy is checked by form only).
+	Elsewhere *Elsewhere
+}
+
+// Elsewhere is the account's other regions, as DR copies need them.
+type Elsewhere struct {
+	// Partition is every region name of the partition.
+	Partition []string
+	// Region is a region's client and fresh buckets.
+	Region func(region string) (EC2, Limits)
 }
 
 // Schedule is what the rules need of the run.
@@ -62,6 +78,10 @@ const (
 func Discover(ctx context.Context, client Reader, limits Limits, region string, p Params) (Plan, error) {
 	keys := rules.KeysFor(p.Prefix)
 	keys.CopyTags = p.CopyTags
+	keys.Here = region
+	if p.Elsewhere != nil {
+		keys.Partition = p.Elsewhere.Partition
+	}
 	instances, err := listInstances(ctx, client, limits, keys)
 	if err != nil {
 		return Plan{}, err
@@ -99,6 +119,9 @@ func Discover(ctx context.Context, client Reader, limits Limits, region string, 
 	// A stable order makes continuation cursors mean the same on every retry.
 	sort.Slice(plan.Volumes, func(i, j int) bool { return plan.Volumes[i].VolumeID < plan.Volumes[j].VolumeID })
 	plan.Coverage = scan.finish()
+	if p.Elsewhere != nil {
+		holdCopiedSources(ctx, &plan, keys, p.Elsewhere, scan.seen)
+	}
 	return plan, nil
 }
 
@@ -154,7 +177,6 @@ func listSnapshots(ctx context.Context, client Reader, limits Limits, keys rules
 // coverage needs.
 func listToolSnapshots(ctx context.Context, client Reader, limits Limits, keys rules.Keys, filters ...types.Filter) ([]listedSnapshot, error) {
 	var out []listedSnapshot
-	copyOf := keys.Prefix + "_copy_of" // SPEC 12's mark of a DR copy
 	pages := ec2.NewDescribeSnapshotsPaginator(client, &ec2.DescribeSnapshotsInput{
 		OwnerIds:   []string{"self"},
 		Filters:    filters,
@@ -162,10 +184,11 @@ func listToolSnapshots(ctx context.Context, client Reader, limits Limits, keys r
 	})
 	err := eachPage(ctx, pages, limits, "describe snapshots", func(page *ec2.DescribeSnapshotsOutput) {
 		for _, s := range page.Snapshots {
-			if tags := tagMap(s.Tags, keys.Tool, keys.Run, copyOf); keys.Owns(tags) {
-				_, isCopy := tags[copyOf]
+			if tags := tagMap(s.Tags, keys.Tool, keys.Run, keys.CopyOf, keys.Source); keys.Owns(tags) {
+				_, isCopy := tags[keys.CopyOf]
 				out = append(out, listedSnapshot{Snapshot: rules.Snapshot{ID: aws.ToString(s.SnapshotId), VolumeID: aws.ToString(s.VolumeId),
-					StartTime: aws.ToTime(s.StartTime), State: string(s.State), Run: tags[keys.Run]}, GiB: aws.ToInt32(s.VolumeSize), Copy: isCopy})
+					StartTime: aws.ToTime(s.StartTime), State: string(s.State), Run: tags[keys.Run]}, GiB: aws.ToInt32(s.VolumeSize), Copy: isCopy,
+					CopyOf: tags[keys.CopyOf], Source: tags[keys.Source]})
 			}
 		}
 	})

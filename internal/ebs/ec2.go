@@ -31,6 +31,9 @@ type Writer interface {
 	// its snapshots (SPEC 12).
 	CreateSnapshots(ctx context.Context, in *ec2.CreateSnapshotsInput, optFns ...func(*ec2.Options)) (*ec2.CreateSnapshotsOutput, error)
 	CreateTags(ctx context.Context, in *ec2.CreateTagsInput, optFns ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error)
+	// CopySnapshot makes a DR copy, called in the destination region
+	// (SPEC 12).
+	CopySnapshot(ctx context.Context, in *ec2.CopySnapshotInput, optFns ...func(*ec2.Options)) (*ec2.CopySnapshotOutput, error)
 }
 
 // EC2 is what Apply needs: it looks snapshots up and changes the fleet.
@@ -60,6 +63,8 @@ type Limits struct {
 	// token, and naming its snapshots does not either.
 	CreateSet *rate.Limiter
 	Tags      *rate.Limiter
+	// Copy is CopySnapshot's bucket in a destination region (DR copies).
+	Copy *rate.Limiter
 	// Clock is the time the buckets refill on (nil: real time).
 	Clock Clock
 }
@@ -76,7 +81,7 @@ func AWSLimits(factor float64) Limits {
 		return rate.NewLimiter(rate.Limit(refill*factor*0.99), burst)
 	}
 	return Limits{Describe: limiter("DescribeSnapshots"), Create: limiter("CreateSnapshot"), Delete: limiter("DeleteSnapshot"),
-		CreateSet: limiter("CreateSnapshots"), Tags: limiter("CreateTags")}
+		CreateSet: limiter("CreateSnapshots"), Tags: limiter("CreateTags"), Copy: limiter("CopySnapshot")}
 }
 
 // BucketState is what the create and delete buckets held when an

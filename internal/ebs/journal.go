@@ -21,7 +21,21 @@ type Made struct {
 	// Settled maps a new snapshot to the state (completed or error) in
 	// which its displaced snapshots were decided.
 	Settled map[string]string `json:"settled,omitempty"`
+	// Copies maps a destination and volume (CopyKey) to the DR copy this
+	// run started there (SPEC 12): a describe in the destination may not
+	// show it yet, and a second copy would be a duplicate.
+	Copies map[string]CopyRecord `json:"copies,omitempty"`
 }
+
+// CopyRecord is a DR copy this run started: its id and its source's run
+// time (P_run).
+type CopyRecord struct {
+	ID  string `json:"id"`
+	Run string `json:"run"`
+}
+
+// CopyKey names a volume's copies in one destination in Made.Copies.
+func CopyKey(region, volumeID string) string { return region + "/" + volumeID }
 
 // Merge adds o's entries to m.
 func (m *Made) Merge(o Made) {
@@ -38,6 +52,14 @@ func (m *Made) Merge(o Made) {
 	}
 	for k, v := range o.Settled {
 		m.Settled[k] = v
+	}
+	if len(o.Copies) > 0 && m.Copies == nil {
+		m.Copies = map[string]CopyRecord{}
+	}
+	for k, v := range o.Copies {
+		if _, ok := m.Copies[k]; !ok || v.Run > m.Copies[k].Run {
+			m.Copies[k] = v
+		}
 	}
 }
 

@@ -49,6 +49,11 @@ type Sim struct {
 	Latency time.Duration
 	// PendingFor is how long a new snapshot stays pending.
 	PendingFor time.Duration
+	// CopyPendingFor is how long a CopySnapshot copy stays pending (0:
+	// PendingFor); CopyLimit caps the copies pending per destination
+	// region (0: DefaultCopyLimit).
+	CopyPendingFor time.Duration
+	CopyLimit      int
 	// DescribeLag is how long a snapshot made by CreateSnapshot stays
 	// invisible to DescribeSnapshots: EC2's describes are eventually
 	// consistent. Seeded snapshots are visible at once.
@@ -89,6 +94,8 @@ type fleet struct {
 	// Indexes for the filters a per-volume client (the naive baseline) uses.
 	snapsByVolume  map[string]map[string]bool
 	volsByInstance map[string]map[string]bool
+	// copies holds the copies that may still be pending (copies.go).
+	copies map[string]bool
 }
 
 func (f *fleet) addSnapshot(sn *snapshot) {
@@ -170,6 +177,9 @@ type snapshot struct {
 	fails       bool      // ends in error when its pending time is over
 	visibleAt   time.Time // describes see it from then on
 	tags        map[string]string
+	pendingFor  time.Duration // 0 = Sim.PendingFor
+	encrypted   bool
+	kmsKeyID    string
 }
 
 // New makes an empty simulated account on a real-time clock.
@@ -251,7 +261,11 @@ func (s *Sim) AddSnapshot(region string, spec SnapshotSpec) string {
 	if state == "" {
 		state = "completed"
 	}
-	s.fleet(region).addSnapshot(&snapshot{id: id, volume: spec.Volume, start: spec.Start, state: state, inUse: spec.InUse, tags: copyTags(spec.Tags)})
+	f := s.fleet(region)
+	f.addSnapshot(&snapshot{id: id, volume: spec.Volume, start: spec.Start, state: state, inUse: spec.InUse, tags: copyTags(spec.Tags)})
+	if spec.Volume == CopyVolumeID {
+		f.addCopy(id)
+	}
 	return id
 }
 
@@ -260,6 +274,8 @@ type SnapshotInfo struct {
 	ID, Volume, State, Description string
 	Start                          time.Time
 	Tags                           map[string]string
+	Encrypted                      bool
+	KmsKeyID                       string
 }
 
 // Snapshots lists a region's snapshots, oldest first.
@@ -269,7 +285,8 @@ func (s *Sim) Snapshots(region string) []SnapshotInfo {
 	var out []SnapshotInfo
 	f := s.fleet(region)
 	for _, sn := range f.snapshots {
-		out = append(out, SnapshotInfo{ID: sn.id, Volume: sn.volume, State: s.stateOf(f, sn), Description: sn.description, Start: sn.start, Tags: copyTags(sn.tags)})
+		out = append(out, SnapshotInfo{ID: sn.id, Volume: sn.volume, State: s.stateOf(f, sn), Description: sn.description, Start: sn.start, Tags: copyTags(sn.tags),
+			Encrypted: sn.encrypted, KmsKeyID: sn.kmsKeyID})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].Start.Equal(out[j].Start) {
@@ -306,12 +323,12 @@ func (s *Sim) clockLocked(region string) *Clock {
 func (s *Sim) clockOf(f *fleet) *Clock { return s.clockLocked(f.region) }
 
 // stateOf is a seeded snapshot's fixed state, or for one the tool
-// created, pending for PendingFor and then completed.
+// created, pending for its pending time and then completed.
 func (s *Sim) stateOf(f *fleet, sn *snapshot) string {
 	if sn.state != "" {
 		return sn.state
 	}
-	if s.clockOf(f).Now().Before(sn.start.Add(s.PendingFor)) {
+	if s.clockOf(f).Now().Before(sn.start.Add(s.pendingOf(sn))) {
 		return "pending"
 	}
 	if sn.fails {
@@ -323,11 +340,21 @@ func (s *Sim) stateOf(f *fleet, sn *snapshot) string {
 // progressOf is what EC2 reports in Progress: a pending snapshot's share of
 // its pending time, whole percent, rounded down; 100% once it is done.
 func (s *Sim) progressOf(f *fleet, sn *snapshot) string {
-	if s.stateOf(f, sn) != "pending" || s.PendingFor <= 0 {
+	pendingFor := s.pendingOf(sn)
+	if s.stateOf(f, sn) != "pending" || pendingFor <= 0 {
 		return "100%"
 	}
 	age := s.clockOf(f).Now().Sub(sn.start)
-	return fmt.Sprintf("%d%%", min(int64(99), int64(100*age/s.PendingFor)))
+	return fmt.Sprintf("%d%%", min(int64(99), int64(100*age/pendingFor)))
+}
+
+// pendingOf is how long a snapshot the tool made stays pending: a copy
+// keeps the CopyPendingFor of its start, the others follow PendingFor.
+func (s *Sim) pendingOf(sn *snapshot) time.Duration {
+	if sn.pendingFor > 0 {
+		return sn.pendingFor
+	}
+	return s.PendingFor
 }
 
 func copyTags(t map[string]string) map[string]string {
@@ -659,7 +686,7 @@ func (c *Client) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshot
 			out.Snapshots = append(out.Snapshots, types.Snapshot{
 				SnapshotId: aws.String(id), VolumeId: aws.String(sn.volume), StartTime: aws.Time(sn.start),
 				State: types.SnapshotState(c.sim.stateOf(f, sn)), Description: aws.String(sn.description), Tags: ec2Tags(sn.tags),
-				Progress: aws.String(c.sim.progressOf(f, sn)),
+				Progress: aws.String(c.sim.progressOf(f, sn)), Encrypted: aws.Bool(sn.encrypted), KmsKeyId: optString(sn.kmsKeyID),
 			})
 		}
 		return out, nil

@@ -35,6 +35,9 @@ var (
 const (
 	SnapshotNotFound = "InvalidSnapshot.NotFound" // deleting one already gone: done
 	SnapshotInUse    = "InvalidSnapshot.InUse"    // an AMI uses it: skipped and reported
+	// CopyLimit refuses a CopySnapshot over the destination's concurrent
+	// copies: not started, and not a failure (SPEC 12: retried later).
+	CopyLimit = "ResourceLimitExceeded"
 	// S3: a missing object (404, or 403 to a reader without ListBucket),
 	// a conditional write that lost (412), or one that raced (409: retry).
 	NoSuchKey                  = "NoSuchKey"

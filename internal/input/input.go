@@ -67,12 +67,21 @@ type Config struct {
 	// CopyTags are the tag keys copied onto each new snapshot (SPEC 12),
 	// or ["*"] for all of the volume's; empty copies none.
 	CopyTags []string
+	// CopyKMSKeys maps a DR copy destination to the KMS key its copies are
+	// encrypted with; CopyConcurrency caps the copies in flight per
+	// destination and account (SPEC 12).
+	CopyKMSKeys     map[string]string
+	CopyConcurrency int
 }
+
+// DefaultCopyConcurrency is copy_concurrency's default: EC2's default
+// limit of concurrent snapshot copies into one region.
+const DefaultCopyConcurrency = 20
 
 var knownKeys = map[string]bool{
 	"tag_prefix": true, "ec2_regions": true, "sns_arn": true, "schedule_name": true,
 	"interval": true, "dry_run": true, "time": true, "timezone": true,
-	"accounts": true, "member_role": true, "copy_tags": true,
+	"accounts": true, "member_role": true, "copy_tags": true, "copy_kms_keys": true, "copy_concurrency": true,
 }
 
 var (
@@ -110,7 +119,7 @@ func Parse(raw []byte, d Defaults) (Config, error) {
 	}
 	for key, value := range fields {
 		if !knownKeys[key] {
-			return Config{}, invalid(key, value, "unknown key (known: accounts, copy_tags, dry_run, ec2_regions, interval, member_role, schedule_name, sns_arn, tag_prefix, time, timezone)")
+			return Config{}, invalid(key, value, "unknown key (known: accounts, copy_concurrency, copy_kms_keys, copy_tags, dry_run, ec2_regions, interval, member_role, schedule_name, sns_arn, tag_prefix, time, timezone)")
 		}
 		if bytes.Equal(value, []byte("null")) {
 			continue // null means "use the default"
@@ -131,13 +140,14 @@ func Parse(raw []byte, d Defaults) (Config, error) {
 
 func defaultConfig(d Defaults) Config {
 	cfg := Config{
-		Prefix:       "autosnap",
-		SNSArn:       d.SNSArn,
-		ScheduleName: "Default",
-		Interval:     86400,
-		Timezone:     "UTC",
-		Location:     time.UTC,
-		MemberRole:   cmp.Or(d.MemberRole, DefaultMemberRole),
+		Prefix:          "autosnap",
+		SNSArn:          d.SNSArn,
+		ScheduleName:    "Default",
+		Interval:        86400,
+		Timezone:        "UTC",
+		Location:        time.UTC,
+		MemberRole:      cmp.Or(d.MemberRole, DefaultMemberRole),
+		CopyConcurrency: DefaultCopyConcurrency,
 	}
 	if d.Region != "" {
 		cfg.Regions = []string{d.Region}
@@ -174,6 +184,10 @@ func (cfg *Config) set(key string, value json.RawMessage) error {
 		cfg.MemberRole, err = parseMemberRole(value)
 	case "copy_tags":
 		cfg.CopyTags, err = parseCopyTags(value)
+	case "copy_kms_keys":
+		cfg.CopyKMSKeys, err = parseCopyKMSKeys(value)
+	case "copy_concurrency":
+		cfg.CopyConcurrency, err = parseCopyConcurrency(value)
 	}
 	return err
 }
@@ -331,6 +345,44 @@ func parseCopyTags(value json.RawMessage) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// kmsKeyPattern is a KMS key id, alias name, or key or alias ARN.
+var kmsKeyPattern = regexp.MustCompile(`^(arn:aws[a-z-]*:kms:([a-z]{2}(?:-[a-z]+)+-[0-9]+):[0-9]{12}:(?:key|alias)/[A-Za-z0-9/_-]+|alias/[A-Za-z0-9/_-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
+
+// parseCopyKMSKeys takes SPEC 12's copy_kms_keys: destination region ->
+// KMS key. A key ARN of another region is refused: CopySnapshot encrypts
+// with a key of the destination, and every copy there would fail.
+func parseCopyKMSKeys(value json.RawMessage) (map[string]string, error) {
+	var keys map[string]string
+	if err := json.Unmarshal(value, &keys); err != nil {
+		return nil, invalid("copy_kms_keys", value, `must be an object of destination region to KMS key id, alias or ARN, e.g. {"us-west-2": "alias/dr"}`)
+	}
+	for region, key := range keys {
+		raw, _ := json.Marshal(map[string]string{region: key})
+		m := kmsKeyPattern.FindStringSubmatch(key)
+		switch {
+		case !regionPattern.MatchString(region):
+			return nil, invalid("copy_kms_keys", raw, "%q is not a region name", region)
+		case m == nil:
+			return nil, invalid("copy_kms_keys", raw, "%q is not a KMS key id, alias/<name>, or key or alias ARN", key)
+		case m[2] != "" && m[2] != region:
+			return nil, invalid("copy_kms_keys", raw, "the key is in %s, but copies to %s must be encrypted with a key of %s", m[2], region, region)
+		}
+	}
+	return keys, nil
+}
+
+// MaxCopyConcurrency bounds copy_concurrency: far above EC2's default
+// limit of 20 (a raised quota), and a typo of 20000 is caught.
+const MaxCopyConcurrency = 1000
+
+func parseCopyConcurrency(value json.RawMessage) (int, error) {
+	var n int
+	if err := json.Unmarshal(value, &n); err != nil || n < 1 || n > MaxCopyConcurrency {
+		return 0, invalid("copy_concurrency", value, "must be a whole number from 1 to %d (copies in flight per destination region and account)", MaxCopyConcurrency)
+	}
+	return n, nil
 }
 
 // SNSRegion is the region of a topic ARN that Parse accepted.

@@ -49,6 +49,9 @@ func TestParseAccepts(t *testing.T) {
 		{"copy_tags: all of the volume's", `{"copy_tags":["*"]}`,
 			Config{Prefix: "autosnap", Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400, CopyTags: []string{"*"}}},
 		{"copy_tags: empty copies none", `{"copy_tags":[]}`, Config{Prefix: "autosnap", Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400}},
+		{"DR copies: a key per destination, and the copies in flight", `{"copy_kms_keys":{"us-west-2":"alias/dr","eu-central-1":"arn:aws:kms:eu-central-1:111111111111:key/0b6c1f5e-1d2e-4c3b-9a8f-0123456789ab"},"copy_concurrency":5}`,
+			Config{Prefix: "autosnap", Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400,
+				CopyKMSKeys: map[string]string{"us-west-2": "alias/dr", "eu-central-1": "arn:aws:kms:eu-central-1:111111111111:key/0b6c1f5e-1d2e-4c3b-9a8f-0123456789ab"}, CopyConcurrency: 5}},
 		{"longest prefix that fits", `{"tag_prefix":"` + strings.Repeat("p", MaxTagKeyLen-len(LongestTagSuffix)) + `"}`,
 			Config{Prefix: strings.Repeat("p", MaxTagKeyLen-len(LongestTagSuffix)), Regions: []string{"eu-west-1"}, SNSArn: defaults.SNSArn, ScheduleName: "Default", Interval: 86400}},
 	}
@@ -59,6 +62,9 @@ func TestParseAccepts(t *testing.T) {
 			}
 			if tc.want.MemberRole == "" {
 				tc.want.MemberRole = DefaultMemberRole
+			}
+			if tc.want.CopyConcurrency == 0 {
+				tc.want.CopyConcurrency = DefaultCopyConcurrency
 			}
 			got, err := Parse([]byte(tc.in), defaults)
 			require.NoError(t, err)
@@ -115,6 +121,14 @@ func TestParseRejectsNamingKeyAndValue(t *testing.T) {
 		{"copy_tags * with other keys", `{"copy_tags":["*","Team"]}`, "copy_tags", `["*","Team"]`},
 		{"copy_tags empty key", `{"copy_tags":[""]}`, "copy_tags", `""`},
 		{"copy_tags key too long for EC2", `{"copy_tags":["` + strings.Repeat("k", 129) + `"]}`, "copy_tags", `"` + strings.Repeat("k", 129) + `"`},
+		{"copy_kms_keys not an object", `{"copy_kms_keys":["alias/dr"]}`, "copy_kms_keys", `["alias/dr"]`},
+		{"copy_kms_keys: not a region", `{"copy_kms_keys":{"uswest2":"alias/dr"}}`, "copy_kms_keys", `{"uswest2":"alias/dr"}`},
+		{"copy_kms_keys: not a key", `{"copy_kms_keys":{"us-west-2":"my key"}}`, "copy_kms_keys", `{"us-west-2":"my key"}`},
+		{"copy_kms_keys: a key of another region", `{"copy_kms_keys":{"us-west-2":"arn:aws:kms:us-east-1:111111111111:alias/dr"}}`,
+			"copy_kms_keys", `{"us-west-2":"arn:aws:kms:us-east-1:111111111111:alias/dr"}`},
+		{"copy_concurrency zero", `{"copy_concurrency":0}`, "copy_concurrency", `0`},
+		{"copy_concurrency a typo of 20000", `{"copy_concurrency":20000}`, "copy_concurrency", `20000`},
+		{"copy_concurrency as a string", `{"copy_concurrency":"20"}`, "copy_concurrency", `"20"`},
 		{"scheduled event with a bad time", `{"detail-type":"Scheduled Event","source":"aws.events","time":"yesterday"}`, "time", `"yesterday"`},
 	}
 	for _, tc := range tests {

@@ -8,6 +8,10 @@ import (
 	"time"
 )
 
+// CopyVolumePlaceholder is the VolumeId EC2 gives a copied snapshot: a
+// copy is known by its tags (P_copy_of, P_source), never by VolumeId.
+const CopyVolumePlaceholder = "vol-ffffffff"
+
 // copySetting is a volume's DR copy settings (SPEC 12).
 type copySetting struct {
 	to     []string

@@ -48,3 +48,30 @@ func CopiedTags(k Keys, vol, inst map[string]string) (copied map[string]string, 
 	}
 	return copied, cut
 }
+
+// CopyTagKeys are the tags the tool writes on each DR copy (SPEC 12).
+func (k Keys) CopyTagKeys() []string {
+	return []string{k.Tool, "Name", k.Run, k.Execution, k.CopyOf, k.Source}
+}
+
+// CopiedFromSource selects the tags a DR copy takes from its source
+// snapshot (SPEC 12: copies take copy_tags from the source): every tag
+// but the tool's own and aws: ones, cut in key order beside the copy's
+// own tags under EC2's 50-tag limit.
+func CopiedFromSource(k Keys, source map[string]string) (copied map[string]string, cut []string) {
+	copied = map[string]string{}
+	for key, v := range source {
+		if !k.Own(key) && !strings.HasPrefix(strings.ToLower(key), "aws:") {
+			copied[key] = v
+		}
+	}
+	room := MaxTags - len(k.CopyTagKeys())
+	keys := slices.Sorted(maps.Keys(copied))
+	if len(keys) > room {
+		cut = keys[room:]
+		for _, key := range cut {
+			delete(copied, key)
+		}
+	}
+	return copied, cut
+}

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -64,3 +65,18 @@ func CutRunes(s string, n int) string {
 	r := []rune(s)
 	return string(r[:n])
 }
+
+// CopyDescription is a DR copy's description (SPEC 12): which snapshot of
+// which region's volume it copies, and the day of the source's run.
+func CopyDescription(prefix, sourceRegion string, mv ManagedVolume, source Snapshot, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	d := fmt.Sprintf("%s: copy of %s (%s/%s, %s) from %s", prefix, source.ID, sourceRegion, mv.VolumeID,
+		orID(mv.VolumeName, mv.VolumeID), source.RunTime().In(loc).Format("2006-01-02"))
+	return CutRunes(Clean(d), MaxDescriptionLen)
+}
+
+// CopySource is a DR copy's P_source value: the region and volume it is a
+// copy of, by which the destination counts and prunes its copies.
+func CopySource(region, volumeID string) string { return region + "/" + volumeID }

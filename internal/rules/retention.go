@@ -44,6 +44,10 @@ type VolumePlan struct {
 	// leave it out: their kept points are the newest K, and the plan of a
 	// large fleet stays small.
 	KeptBy []KeptBy `json:"kept_by,omitempty"`
+	// CopyFrom is, for a volume with DR copies, its newest completed
+	// restore point at discovery: what its copies copy unless this run's
+	// snapshot is completed by the copy phase (SPEC 12).
+	CopyFrom *Snapshot `json:"copy_from,omitempty"`
 }
 
 // KeptBy is a restore point that stays (its keeper snapshot) and what
@@ -136,6 +140,9 @@ func PlanVolume(mv ManagedVolume, snaps []Snapshot, s Schedule) VolumePlan {
 		}
 	}
 	plan.Delete = append(plan.Delete, broken...)
+	if len(mv.CopyTo) > 0 {
+		plan.CopyFrom = NewestCompleted(snaps, s.Run)
+	}
 	if !plan.Create && plan.Set == "" {
 		// Only a create (or a set, which snapshots members that are not
 		// due too) uses them; the plan of a large fleet stays small.

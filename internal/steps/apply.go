@@ -28,6 +28,9 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 	}
 	worker, stopAt := d.worker(ctx, t.Account, t.Region)
 	journal := d.journal(ctx, t)
+	if t.Copying {
+		return d.copies(ctx, t, plan, worker, stopAt, ceiling, journal, log)
+	}
 	var orphans ebs.Outcomes
 	if t.Round == 0 {
 		// The pair's first invocation, which has the most time left,
@@ -51,17 +54,46 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 	}
 	t.Cursor, t.Round = next, t.Round+1
 	t.Done = next >= len(plan.Volumes) && !out.Unfinished
+	if t.Done && len(plan.CopyRegions()) > 0 {
+		// The copies get an invocation of their own, with its full time,
+		// once every deletion of the volumes' work is done.
+		t.Done, t.Copying = false, true
+	}
 	if !t.Done {
 		return t, nil
 	}
+	return t, d.finishPair(ctx, t, plan, worker, log)
+}
+
+// copies is the pair's DR copy phase (SPEC 12), then the pair's summary.
+func (d Deps) copies(ctx context.Context, t RegionTask, plan ebs.Plan, worker ebs.Worker, stopAt time.Time, ceiling int, journal journal, log stepLog) (RegionTask, error) {
+	params := t.Run.params()
+	params.Elsewhere = d.elsewhere(ctx, t.Account, log)
+	out, err := worker.Copy(ctx, ebs.CopyJob{Params: params, Plan: plan, StopAt: stopAt, MaxDeletes: ceiling, Journal: journal})
+	if err := d.recordPart(ctx, t, journal, out, err); err != nil {
+		return t, failure("apply", err)
+	}
+	waiting := 0
+	for _, c := range out.Copies {
+		if c.Waiting {
+			waiting++
+		}
+	}
+	log.Info("copied", "copies", len(out.Copies), "waiting", waiting, "not_made", out.CopiesNotMade(), "deleted", len(out.Deleted))
+	t.Round, t.Copying, t.Done = t.Round+1, false, true
+	return t, d.finishPair(ctx, t, plan, worker, log)
+}
+
+// finishPair records the pair's summary for the report.
+func (d Deps) finishPair(ctx context.Context, t RegionTask, plan ebs.Plan, worker ebs.Worker, log stepLog) error {
 	summary, err := d.summarize(ctx, t, plan, worker, log)
 	if err == nil {
 		err = d.Store.Put(ctx, runstore.SummaryKey(t.Run.Execution, t.Account, t.Region), summary)
 	}
 	if err != nil {
-		return t, failure("apply", err)
+		return failure("apply", err)
 	}
-	return t, nil
+	return nil
 }
 
 // recordPart records what the invocation did, even when it ended in an

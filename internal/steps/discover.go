@@ -30,7 +30,9 @@ func (d Deps) Discover(ctx context.Context, t RegionTask) (RegionTask, error) {
 		t.StoodDown, t.Done = holder, true
 		return t, nil
 	}
-	plan, err := ebs.Discover(ctx, d.EC2(t.Account, t.Region), d.limits(t.Account, t.Region), t.Region, t.Run.params())
+	params := t.Run.params()
+	params.Elsewhere = d.elsewhere(ctx, t.Account, log)
+	plan, err := ebs.Discover(ctx, d.EC2(t.Account, t.Region), d.limits(t.Account, t.Region), t.Region, params)
 	if err != nil {
 		return t, failure("discover", err)
 	}
@@ -38,7 +40,7 @@ func (d Deps) Discover(ctx context.Context, t RegionTask) (RegionTask, error) {
 		return t, failure("discover", err)
 	}
 	t.Volumes = len(plan.Volumes)
-	t.Cursor, t.Round, t.Done, t.Deleted, t.Buckets = 0, 0, false, 0, nil
+	t.Cursor, t.Round, t.Done, t.Deleted, t.Buckets, t.Copying = 0, 0, false, 0, nil, false
 	log.Info("discovered", "instances_managed", plan.InstancesManaged, "volumes_managed", len(plan.Volumes),
 		"overdue_unless_completed", len(plan.Coverage.Overdue), "orphaned_snapshots", len(plan.Coverage.Orphans))
 	return t, nil

@@ -89,7 +89,7 @@ func (d Deps) planRun(ev PlanEvent) (input.Config, Run, error) {
 		Prefix: cfg.Prefix, Interval: cfg.Interval, DryRun: cfg.DryRun, Time: cfg.Time,
 		Start: start.UTC(), Execution: ev.Execution, ScheduleName: cfg.ScheduleName, SNSArn: cfg.SNSArn,
 		Timezone: cfg.Timezone, ExecutionArn: ev.ExecutionArn, Account: accountOf(ev.ExecutionArn),
-		MemberRole: cfg.MemberRole, CopyTags: cfg.CopyTags,
+		MemberRole: cfg.MemberRole, CopyTags: cfg.CopyTags, CopyKMSKeys: cfg.CopyKMSKeys, CopyConcurrency: cfg.CopyConcurrency,
 	}
 	if run.Time.IsZero() {
 		run.Time = start.UTC().Truncate(time.Second)

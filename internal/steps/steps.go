@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
@@ -42,10 +44,14 @@ type Run struct {
 	MemberRole string `json:"member_role,omitempty"`
 	// CopyTags are the tag keys copied onto each new snapshot (SPEC 12).
 	CopyTags []string `json:"copy_tags,omitempty"`
+	// CopyKMSKeys and CopyConcurrency are the DR copies' settings (SPEC 12).
+	CopyKMSKeys     map[string]string `json:"copy_kms_keys,omitempty"`
+	CopyConcurrency int               `json:"copy_concurrency,omitempty"`
 }
 
 func (r Run) params() ebs.Params {
-	p := ebs.Params{Prefix: r.Prefix, Interval: r.Interval, Run: r.Time, Execution: r.Execution, DryRun: r.DryRun, CopyTags: r.CopyTags}
+	p := ebs.Params{Prefix: r.Prefix, Interval: r.Interval, Run: r.Time, Execution: r.Execution, DryRun: r.DryRun, CopyTags: r.CopyTags,
+		CopyKMSKeys: r.CopyKMSKeys, CopyConcurrency: r.CopyConcurrency}
 	// The plan step validated the zone; an unknown one here means an old
 	// state, which then counts in UTC as before.
 	if loc, err := time.LoadLocation(r.Timezone); err == nil && r.Timezone != "" {
@@ -118,6 +124,9 @@ type RegionTask struct {
 	// StoodDown names the execution that holds this pair's lease, when
 	// this one left the pair to it.
 	StoodDown string `json:"stood_down,omitempty"`
+	// Copying is set once the pair's volumes are handled and its DR
+	// copies are left: the next invocation makes them (SPEC 12).
+	Copying bool `json:"copying,omitempty"`
 }
 
 // pairAccount is the task's account: a state without one (an event file
@@ -297,6 +306,26 @@ func (d Deps) worker(ctx context.Context, account, regionName string) (ebs.Worke
 	stopAt, drain := d.stopAt(ctx, w.NowFunc())
 	w.Drain = drain
 	return w, stopAt
+}
+
+// elsewhere is the account's other regions for a pair's DR copies. The
+// partition's regions are listed once per invocation; without them a
+// P_copy is checked by form only (its copy then fails, reported, if the
+// region does not exist), so a failed listing costs no snapshot.
+func (d Deps) elsewhere(ctx context.Context, account string, log stepLog) *ebs.Elsewhere {
+	el := &ebs.Elsewhere{Region: func(region string) (ebs.EC2, ebs.Limits) { return d.EC2(account, region), d.limits(account, region) }}
+	if d.Regions == nil {
+		return el
+	}
+	out, err := d.Regions(account).DescribeRegions(ctx, &ec2.DescribeRegionsInput{AllRegions: aws.Bool(true)})
+	if err != nil {
+		log.Warn("the partition's regions could not be listed: P_copy is checked by form only", "error", err.Error())
+		return el
+	}
+	for _, r := range out.Regions {
+		el.Partition = append(el.Partition, aws.ToString(r.RegionName))
+	}
+	return el
 }
 
 // failure returns the error the state machine routes.

@@ -1,0 +1,115 @@
+package ebs
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/snapper/snapper/internal/rules"
+)
+
+// DefaultCopyConcurrency is copy_concurrency's default (SPEC 2): EC2's
+// default limit of concurrent snapshot copies into one region.
+const DefaultCopyConcurrency = 20
+
+// Copied is what happened to one due DR copy (SPEC 12).
+type Copied struct {
+	VolumeID string `json:"volume_id"`
+	Region   string `json:"region"`
+	SourceID string `json:"source_id"`
+	CopyID   string `json:"copy_id,omitempty"`
+	// Recovered is set when CopySnapshot's answer was lost and the copy
+	// was found by its P_copy_of tag.
+	Recovered bool `json:"recovered,omitempty"`
+	// Waiting is set when the destination's copies in flight reached
+	// copy_concurrency or EC2's own limit (ResourceLimitExceeded), or the
+	// invocation's time ran out: the next run copies it, not a failure.
+	Waiting bool     `json:"waiting,omitempty"`
+	DryRun  bool     `json:"dry_run,omitempty"`
+	Error   string   `json:"error,omitempty"`
+	TagsCut []string `json:"tags_cut,omitempty"`
+}
+
+// CopyRegions are the destinations the plan's volumes copy to, sorted.
+func (p Plan) CopyRegions() []string {
+	var out []string
+	for _, v := range p.Volumes {
+		if v.Problem == "" {
+			out = append(out, v.CopyTo...)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// copyListing is what a destination holds of the prefix's copies: how
+// many are in flight (from any source region, SPEC 12), and this region's
+// copies by source volume.
+type copyListing struct {
+	pending int
+	mine    map[string][]listedSnapshot
+}
+
+// listCopies lists the prefix's copies in a destination (every page).
+func listCopies(ctx context.Context, client Reader, limits Limits, keys rules.Keys, source string) (copyListing, error) {
+	listed, err := listToolSnapshots(ctx, client, limits, keys, toolFilter(keys),
+		types.Filter{Name: aws.String("tag-key"), Values: []string{keys.CopyOf}})
+	out := copyListing{mine: map[string][]listedSnapshot{}}
+	for _, s := range listed {
+		if !s.Copy {
+			continue
+		}
+		if s.State == rules.StatePending {
+			out.pending++
+		}
+		if vol, ok := strings.CutPrefix(s.Source, source+"/"); ok {
+			out.mine[vol] = append(out.mine[vol], s)
+		}
+	}
+	return out, err
+}
+
+// holdCopiedSources keeps every source snapshot with a pending copy out
+// of this run's deletions (SPEC 12: the copy would fail, and the
+// destination would lose that restore point), and notes the copies whose
+// volume is gone. A destination that cannot be read holds every snapshot
+// of the volumes that copy there: any of them may have a pending copy.
+func holdCopiedSources(ctx context.Context, plan *Plan, keys rules.Keys, el *Elsewhere, seen map[string]bool) {
+	held := map[string]bool{}
+	for _, dest := range plan.CopyRegions() {
+		client, limits := el.Region(dest)
+		listing, err := listCopies(ctx, client, limits, keys, plan.Region)
+		if err != nil {
+			if plan.Coverage.CopyRegionErrors == nil {
+				plan.Coverage.CopyRegionErrors = map[string]string{}
+			}
+			plan.Coverage.CopyRegionErrors[dest] = describe(err)
+			for i, v := range plan.Volumes {
+				if slices.Contains(v.CopyTo, dest) {
+					plan.Volumes[i].Delete, plan.Volumes[i].Displaced = nil, nil
+				}
+			}
+			continue
+		}
+		for vol, copies := range listing.mine {
+			for _, c := range copies {
+				if c.State == rules.StatePending {
+					held[c.CopyOf] = true
+				}
+				if !seen[vol] {
+					plan.Coverage.OrphanedCopies = append(plan.Coverage.OrphanedCopies,
+						Orphan{SnapshotID: c.ID, Region: dest, VolumeID: vol, GiB: c.GiB, Run: c.RunTime(), State: c.State})
+				}
+			}
+		}
+	}
+	for i := range plan.Volumes {
+		plan.Volumes[i].Hold(held)
+	}
+	slices.SortFunc(plan.Coverage.OrphanedCopies, func(a, b Orphan) int {
+		return strings.Compare(a.Region+a.VolumeID+a.SnapshotID, b.Region+b.VolumeID+b.SnapshotID)
+	})
+}

@@ -1,0 +1,370 @@
+package ebs
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/snapper/snapper/internal/awsconf"
+	"github.com/snapper/snapper/internal/errkind"
+	"github.com/snapper/snapper/internal/rules"
+)
+
+// CopyJob is a pair's DR copy phase (SPEC 12): one invocation after the
+// pair's volumes are handled, so that this run's new snapshots may be
+// completed and copied, and a copy never races a deletion of its source.
+type CopyJob struct {
+	Params Params
+	Plan   Plan
+	// StopAt is when to start no more calls (zero: never).
+	StopAt time.Time
+	// MaxDeletes caps the copies' deletions (shared with the pair's
+	// ceiling), or is NoCeiling.
+	MaxDeletes int
+	// Journal is the pair's record: this run's snapshots, and the copies
+	// this run started (nil: none).
+	Journal Journal
+}
+
+// copier is the state of one copy phase.
+type copier struct {
+	w     Worker
+	job   CopyJob
+	keys  rules.Keys
+	made  Made
+	mine  Made // what this invocation started, for the journal
+	left  int
+	out   Outcomes
+	mu    sync.Mutex
+	froms map[string]source // volume -> what its copies copy
+}
+
+// source is a snapshot a copy copies, with the tags the copy takes.
+type source struct {
+	rules.Snapshot
+	Name string
+	Tags map[string]string
+}
+
+// Copy starts, for each destination and volume, the copy of the volume's
+// newest completed restore point when the destination has none of its run
+// time, at most copy_concurrency in flight per destination, and prunes the
+// copies there by SPEC 5's rules. CopySnapshot has no idempotency token,
+// so a copy is looked for in the journal and by listing before it starts,
+// and after an unknown answer by its P_copy_of tag.
+func (w Worker) Copy(ctx context.Context, job CopyJob) (Outcomes, error) {
+	c := &copier{w: w, job: job, keys: rules.KeysFor(job.Params.Prefix), left: job.MaxDeletes,
+		mine: Made{Snapshots: map[string]string{}, Copies: map[string]CopyRecord{}}}
+	c.made.Merge(Made{})
+	if job.Journal != nil && !job.Params.DryRun {
+		made, err := job.Journal.Load(ctx)
+		if err != nil {
+			return Outcomes{}, err
+		}
+		c.made = made
+	}
+	froms, err := c.sources(ctx)
+	if err != nil {
+		return Outcomes{}, err
+	}
+	c.froms = froms
+	for _, dest := range job.Plan.CopyRegions() {
+		c.toRegion(ctx, dest)
+	}
+	return c.out, c.save(ctx)
+}
+
+// sources finds what each volume's copies copy: this run's snapshot when
+// it is completed by now, else the newest completed restore point at
+// discovery if it still is. One describe by snapshot id per 200 volumes.
+func (c *copier) sources(ctx context.Context) (map[string]source, error) {
+	var ids []string
+	for _, v := range c.job.Plan.Volumes {
+		if len(v.CopyTo) == 0 || v.Problem != "" {
+			continue
+		}
+		if id := c.made.Snapshots[v.VolumeID]; id != "" {
+			ids = append(ids, id)
+		}
+		if v.CopyFrom != nil {
+			ids = append(ids, v.CopyFrom.ID)
+		}
+	}
+	found := map[string]source{}
+	for batch := range slices.Chunk(ids, 200) {
+		err := c.describeSources(ctx, batch, found)
+		if err != nil {
+			return nil, err
+		}
+	}
+	out := map[string]source{}
+	for _, v := range c.job.Plan.Volumes {
+		if s, ok := found[c.made.Snapshots[v.VolumeID]]; ok && s.State == rules.StateCompleted {
+			out[v.VolumeID] = s
+		} else if v.CopyFrom != nil {
+			if s, ok := found[v.CopyFrom.ID]; ok && s.State == rules.StateCompleted {
+				out[v.VolumeID] = s
+			}
+		}
+	}
+	return out, nil
+}
+
+func (c *copier) describeSources(ctx context.Context, ids []string, found map[string]source) error {
+	pages := ec2.NewDescribeSnapshotsPaginator(c.w.EC2, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"},
+		Filters: []types.Filter{toolFilter(c.keys), {Name: aws.String("snapshot-id"), Values: ids}}, MaxResults: aws.Int32(snapshotPage)})
+	return eachPage(ctx, pages, c.w.Limits, "describe the copies' sources", func(page *ec2.DescribeSnapshotsOutput) {
+		for _, s := range page.Snapshots {
+			tags := tagMap(s.Tags)
+			if !c.keys.Owns(tags) {
+				continue
+			}
+			found[aws.ToString(s.SnapshotId)] = source{Snapshot: rules.Snapshot{ID: aws.ToString(s.SnapshotId), VolumeID: aws.ToString(s.VolumeId),
+				StartTime: aws.ToTime(s.StartTime), State: string(s.State), Run: tags[c.keys.Run]}, Name: tags["Name"], Tags: tags}
+		}
+	})
+}
+
+// toRegion does one destination's copies and prunes its copies there.
+func (c *copier) toRegion(ctx context.Context, dest string) {
+	client, limits := c.job.Params.Elsewhere.Region(dest)
+	dw := Worker{EC2: client, Limits: limits, Now: c.w.Now, Sleep: c.w.Sleep, LookupFor: c.w.LookupFor}
+	listing, err := listCopies(ctx, client, limits, c.keys, c.job.Plan.Region)
+	if err != nil {
+		c.unreachable(dest, err)
+		return
+	}
+	inflight, full := listing.pending, false
+	limit := cmp.Or(c.job.Params.CopyConcurrency, DefaultCopyConcurrency)
+	displacing := map[string]displaced{} // new copy -> what its completion frees
+	defer func() { c.pruneCompleted(ctx, dw, dest, displacing) }()
+	for _, v := range c.job.Plan.Volumes {
+		if v.Problem != "" || !slices.Contains(v.CopyTo, dest) {
+			continue
+		}
+		var newest *rules.Snapshot
+		if s, ok := c.froms[v.VolumeID]; ok {
+			newest = &s.Snapshot
+		}
+		plan := rules.PlanCopy(v.ManagedVolume, dest, newest, c.copiesOf(dest, v.VolumeID, listing), c.job.Params.Location)
+		if plan.Source != nil {
+			rec := Copied{VolumeID: v.VolumeID, Region: dest, SourceID: plan.Source.ID}
+			switch {
+			case c.job.Params.DryRun:
+				rec.DryRun = true
+			case full || inflight >= limit || c.w.stop(ctx, c.w.now(), c.job.StopAt):
+				rec.Waiting = true
+			default:
+				c.copyOne(ctx, dw, v.ManagedVolume, c.froms[v.VolumeID], &rec)
+				full = rec.Waiting
+				if rec.CopyID != "" {
+					inflight++
+				}
+			}
+			c.out.Copies = append(c.out.Copies, rec)
+			if rec.CopyID == "" && !rec.DryRun {
+				continue // nothing of a volume whose copy did not start goes
+			}
+			if len(plan.Displaced) > 0 && rec.CopyID != "" {
+				displacing[rec.CopyID] = displaced{volumeID: v.VolumeID, ids: plan.Displaced}
+			}
+		}
+		c.prune(ctx, dw, dest, v.VolumeID, plan.Delete)
+	}
+}
+
+// displaced are the copies a new copy displaces once it is completed.
+type displaced struct {
+	volumeID string
+	ids      []string
+}
+
+// pruneCompleted looks once at the copies this phase started and deletes
+// what the completed ones displace (moto completes copies at once, EC2 in
+// minutes to hours: then the next run does). One describe per 200 copies.
+func (c *copier) pruneCompleted(ctx context.Context, dw Worker, dest string, displacing map[string]displaced) {
+	if len(displacing) == 0 {
+		return
+	}
+	for batch := range slices.Chunk(slices.Sorted(maps.Keys(displacing)), 200) {
+		found, err := listSnapshots(ctx, dw.EC2, dw.Limits, c.keys, toolFilter(c.keys), types.Filter{Name: aws.String("snapshot-id"), Values: batch})
+		if err != nil {
+			return // the next run decides
+		}
+		for _, s := range found {
+			if s.State == rules.StateCompleted {
+				c.prune(ctx, dw, dest, displacing[s.ID].volumeID, displacing[s.ID].ids)
+			}
+		}
+	}
+}
+
+// copiesOf are the volume's copies in the destination: the listing's, and
+// the one this run started there if the listing does not show it yet.
+func (c *copier) copiesOf(dest, volumeID string, listing copyListing) []rules.Snapshot {
+	var out []rules.Snapshot
+	for _, s := range listing.mine[volumeID] {
+		out = append(out, s.Snapshot)
+	}
+	for _, m := range []Made{c.made, c.mine} {
+		if rec, ok := m.Copies[CopyKey(dest, volumeID)]; ok && !slices.ContainsFunc(out, func(s rules.Snapshot) bool { return s.ID == rec.ID }) {
+			out = append(out, rules.Snapshot{ID: rec.ID, VolumeID: rules.CopyVolumePlaceholder, State: rules.StatePending, Run: rec.Run})
+		}
+	}
+	return out
+}
+
+// unreachable reports every due copy to a destination that could not be
+// read as not made: nothing is copied or deleted there.
+func (c *copier) unreachable(dest string, err error) {
+	for _, v := range c.job.Plan.Volumes {
+		s, ok := c.froms[v.VolumeID]
+		if !ok || v.Problem != "" || !slices.Contains(v.CopyTo, dest) {
+			continue
+		}
+		c.out.Copies = append(c.out.Copies, Copied{VolumeID: v.VolumeID, Region: dest, SourceID: s.ID, DryRun: c.job.Params.DryRun,
+			Error: fmt.Sprintf("destination %s could not be read: %s", dest, describe(err))})
+	}
+}
+
+// copyOne starts one copy. Throttling is retried through the bucket,
+// expired credentials by the SDK; EC2's copy limit means wait for the next
+// run; after an unknown answer the copy is looked up by P_copy_of, polling
+// through the describe lag, before another attempt.
+func (c *copier) copyOne(ctx context.Context, dw Worker, mv rules.ManagedVolume, src source, rec *Copied) {
+	retryer := awsconf.RetryOnly(errkind.Expired...)
+	in, cut := c.copyInput(rec.Region, mv, src)
+	rec.TagsCut = cut
+	for attempt := 1; attempt <= maxCreates; attempt++ {
+		var out *ec2.CopySnapshotOutput
+		err := dw.paced(ctx, dw.Limits.Copy, func() (err error) {
+			out, err = dw.EC2.CopySnapshot(ctx, in, func(o *ec2.Options) { o.Retryer = retryer })
+			return err
+		})
+		var waited notCalled
+		switch {
+		case err == nil:
+			c.started(rec, aws.ToString(out.SnapshotId), src)
+			return
+		case errors.As(err, &waited), errkind.Is(err, errkind.CopyLimit):
+			rec.Waiting, rec.Error = true, ""
+			return
+		}
+		rec.Error = describe(err)
+		if !errkind.OutcomeUnknown(err) {
+			return
+		}
+		id, lerr := c.lookupCopy(ctx, dw, src.ID)
+		if id != "" {
+			rec.Recovered = true
+			c.started(rec, id, src)
+			return
+		}
+		if lerr != nil {
+			rec.Error = fmt.Sprintf("%s; looking it up by its %s tag failed: %v", rec.Error, c.keys.CopyOf, lerr)
+			return
+		}
+	}
+	rec.Error += fmt.Sprintf(" (after %d attempts, each looked up by its %s tag)", maxCreates, c.keys.CopyOf)
+}
+
+// started records a copy that exists, in the journal at once: a retried
+// phase whose listing does not show it yet must not copy again.
+func (c *copier) started(rec *Copied, id string, src source) {
+	rec.CopyID, rec.Error = id, ""
+	c.mu.Lock()
+	c.mine.Copies[CopyKey(rec.Region, rec.VolumeID)] = CopyRecord{ID: id, Run: rules.RunTag(src.RunTime())}
+	c.mu.Unlock()
+	_ = c.save(context.Background()) // a failed save is retried at the end
+}
+
+func (c *copier) save(ctx context.Context) error {
+	if c.job.Journal == nil || c.job.Params.DryRun || len(c.mine.Copies) == 0 {
+		return nil
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	c.mu.Lock()
+	rec := c.mine.clone()
+	c.mu.Unlock()
+	return c.job.Journal.Save(sctx, rec)
+}
+
+// copyInput is the CopySnapshot call in the destination, with every tag
+// of the copy in it (SPEC 12).
+func (c *copier) copyInput(dest string, mv rules.ManagedVolume, src source) (*ec2.CopySnapshotInput, []string) {
+	p, k := c.job.Params, c.keys
+	tags := []types.Tag{
+		{Key: aws.String(k.Tool), Value: aws.String(p.Prefix)},
+		{Key: aws.String("Name"), Value: aws.String(src.Name)},
+		{Key: aws.String(k.Run), Value: aws.String(rules.RunTag(src.RunTime()))},
+		{Key: aws.String(k.Execution), Value: aws.String(rules.CutRunes(p.Execution, rules.MaxTagValueLen))},
+		{Key: aws.String(k.CopyOf), Value: aws.String(src.ID)},
+		{Key: aws.String(k.Source), Value: aws.String(rules.CopySource(c.job.Plan.Region, mv.VolumeID))},
+	}
+	copied, cut := rules.CopiedFromSource(k, src.Tags)
+	for _, key := range slices.Sorted(maps.Keys(copied)) {
+		tags = append(tags, types.Tag{Key: aws.String(key), Value: aws.String(copied[key])})
+	}
+	in := &ec2.CopySnapshotInput{SourceRegion: aws.String(c.job.Plan.Region), SourceSnapshotId: aws.String(src.ID),
+		Description:       aws.String(rules.CopyDescription(p.Prefix, c.job.Plan.Region, mv, src.Snapshot, p.Location)),
+		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeSnapshot, Tags: tags}}}
+	if key := p.CopyKMSKeys[dest]; key != "" {
+		in.Encrypted, in.KmsKeyId = aws.Bool(true), aws.String(key)
+	}
+	return in, cut
+}
+
+// lookupCopy polls the destination for a copy of the source, for up to
+// LookupFor. A copy in error is not the lost call's.
+func (c *copier) lookupCopy(ctx context.Context, dw Worker, sourceID string) (string, error) {
+	deadline := dw.now().Add(dw.lookupFor())
+	for {
+		found, err := listSnapshots(ctx, dw.EC2, dw.Limits, c.keys, toolFilter(c.keys),
+			types.Filter{Name: aws.String("tag:" + c.keys.CopyOf), Values: []string{sourceID}})
+		if err != nil {
+			return "", err
+		}
+		for _, s := range found {
+			if s.State != rules.StateError {
+				return s.ID, nil
+			}
+		}
+		if !dw.now().Before(deadline) {
+			return "", nil
+		}
+		if err := dw.sleep(ctx, min(5*time.Second, dw.lookupFor())); err != nil {
+			return "", err
+		}
+	}
+}
+
+// prune deletes copies in the destination under the pair's ceiling; at
+// StopAt the rest wait for the next run.
+func (c *copier) prune(ctx context.Context, dw Worker, dest, volumeID string, ids []string) {
+	for _, id := range ids {
+		rec := Deleted{VolumeID: volumeID, SnapshotID: id, Region: dest, DryRun: c.job.Params.DryRun}
+		switch {
+		case c.left == 0:
+			c.out.DeleteCeiling = true
+			return
+		case c.w.stop(ctx, c.w.now(), c.job.StopAt):
+			rec.Postponed = true
+		case !rec.DryRun:
+			dw.deleteOne(ctx, &rec)
+		}
+		if c.left > 0 {
+			c.left--
+		}
+		c.out.Deleted = append(c.out.Deleted, rec)
+	}
+}
