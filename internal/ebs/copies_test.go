@@ -23,8 +23,12 @@ func copyParams(sim *ec2sim.Sim, run time.Time) Params {
 	p := params()
 	p.Run = run
 	p.Elsewhere = &Elsewhere{Partition: []string{reg, east, west, "eu-central-1"},
-		Region: func(region string) (EC2, Limits) { return sim.Region(region), Limits{} }}
+		Region: func(region string) (Reader, Limits) { return sim.Region(region), Limits{} }}
 	return p
+}
+
+func simDestination(sim *ec2sim.Sim) func(string) (EC2, Limits) {
+	return func(region string) (EC2, Limits) { return sim.Region(region), Limits{} }
 }
 
 // copyRunResult is what one run of a pair did, its copy phase included.
@@ -47,7 +51,7 @@ func runWithCopies(t *testing.T, sim *ec2sim.Sim, p Params, journal Journal, bef
 	for _, f := range beforeCopies {
 		f()
 	}
-	out, err := w.Copy(ctx, CopyJob{Params: p, Plan: plan, MaxDeletes: NoCeiling, Journal: journal})
+	out, err := w.Copy(ctx, CopyJob{Params: p, Plan: plan, MaxDeletes: NoCeiling, Journal: journal, Destination: simDestination(sim)})
 	require.NoError(t, err)
 	return copyRunResult{plan: plan, copied: out}
 }
@@ -96,7 +100,7 @@ func TestCopiesGoToEachDestinationOnce(t *testing.T) {
 	// The copy phase retried, with its record lost and the copies
 	// invisible to describes: the journal still finds them.
 	again, err := Worker{EC2: sim.Region(reg), LookupFor: time.Millisecond}.Copy(context.Background(),
-		CopyJob{Params: p, Plan: res.plan, MaxDeletes: NoCeiling, Journal: journal})
+		CopyJob{Params: p, Plan: res.plan, MaxDeletes: NoCeiling, Journal: journal, Destination: simDestination(sim)})
 	require.NoError(t, err)
 	assert.Empty(t, again.Copies, "nothing left to copy")
 	assert.EqualValues(t, 1, sim.Requests.Calls()[west+"/CopySnapshot"])

@@ -33,6 +33,8 @@ type CopyJob struct {
 	// Journal is the pair's record: this run's snapshots, and the copies
 	// this run started (nil: none).
 	Journal Journal
+	// Destination is a destination region's client and fresh buckets.
+	Destination func(region string) (EC2, Limits)
 }
 
 // copier is the state of one copy phase.
@@ -136,7 +138,7 @@ func (c *copier) describeSources(ctx context.Context, ids []string, found map[st
 
 // toRegion does one destination's copies and prunes its copies there.
 func (c *copier) toRegion(ctx context.Context, dest string) {
-	client, limits := c.job.Params.Elsewhere.Region(dest)
+	client, limits := c.job.Destination(dest)
 	dw := Worker{EC2: client, Limits: limits, Now: c.w.Now, Sleep: c.w.Sleep, LookupFor: c.w.LookupFor}
 	listing, err := listCopies(ctx, client, limits, c.keys, c.job.Plan.Region)
 	if err != nil {

@@ -39,8 +39,8 @@ type Params struct {
 type Elsewhere struct {
 	// Partition is every region name of the partition.
 	Partition []string
-	// Region is a region's client and fresh buckets.
-	Region func(region string) (EC2, Limits)
+	// Region is a region's read-only client and fresh buckets.
+	Region func(region string) (Reader, Limits)
 }
 
 // Schedule is what the rules need of the run.

@@ -34,7 +34,8 @@ func addToAccount(accounts []AccountTotals, reg Region) []AccountTotals {
 }
 
 // Ranks order what a cut keeps first (SPEC 6: a failed pair or a snapshot
-// not made must be named): failures, then snapshots not made, then
+// not made must be named): failures, then snapshots or DR copies not
+// made, then
 // warnings and overdue volumes (not a warning, but unprotected), then
 // healthy pairs, and last the pairs left to another execution, which that
 // execution reports.
@@ -48,7 +49,7 @@ const (
 
 func countsRank(c Counts) int {
 	switch {
-	case c.NotMade > 0:
+	case c.NotMade > 0, c.CopiesNotMade > 0:
 		return rankNotMade
 	case c.Errors+c.SkippedInUse+c.Problems > 0:
 		return rankWarning
@@ -69,7 +70,7 @@ func pairRank(reg Region) int {
 		return rankFailed
 	case reg.StoodDown != "":
 		return rankStoodDown
-	case len(reg.NotMadeList) > 0:
+	case len(reg.NotMadeList) > 0, len(reg.CopyErrors) > 0:
 		return rankNotMade
 	case len(reg.Errors)+len(reg.InUse)+len(reg.Problems) > 0 || reg.DeleteCeiling:
 		return rankWarning

@@ -19,6 +19,12 @@ type Coverage struct {
 	// OrphanedSnapshots are tool snapshots whose volume no longer exists.
 	OrphanedSnapshots int   `json:"orphaned_snapshots"`
 	OrphanedGiB       int64 `json:"orphaned_gib"`
+	// OrphanedCopies are DR copies, in their destinations, whose source
+	// volume is gone (SPEC 12): kept, never deleted. They are no orphans
+	// of their destination (SPEC 6): they count here, in their source's
+	// pair, and not in OrphanedSnapshots.
+	OrphanedCopies    int   `json:"orphaned_copies,omitempty"`
+	OrphanedCopiesGiB int64 `json:"orphaned_copies_gib,omitempty"`
 	// UnmanagedVolumes counts volumes that are not managed but still have
 	// tool snapshots (tags removed, instance gone).
 	UnmanagedVolumes int `json:"unmanaged_volumes_with_snapshots"`
@@ -31,6 +37,8 @@ func (c *Coverage) add(o Coverage) {
 	c.OverdueVolumes += o.OverdueVolumes
 	c.OrphanedSnapshots += o.OrphanedSnapshots
 	c.OrphanedGiB += o.OrphanedGiB
+	c.OrphanedCopies += o.OrphanedCopies
+	c.OrphanedCopiesGiB += o.OrphanedCopiesGiB
 	c.UnmanagedVolumes += o.UnmanagedVolumes
 	c.SnapshotGiB += o.SnapshotGiB
 }
@@ -61,10 +69,12 @@ type OverdueVolume struct {
 
 // Orphan is a tool snapshot whose volume is gone: kept, and reported.
 type Orphan struct {
-	SnapshotID string    `json:"snapshot_id"`
-	VolumeID   string    `json:"volume_id"`
-	GiB        int64     `json:"gib"`
-	Run        time.Time `json:"run"`
+	SnapshotID string `json:"snapshot_id"`
+	// Region is set for an orphaned DR copy: its destination.
+	Region   string    `json:"region,omitempty"`
+	VolumeID string    `json:"volume_id"`
+	GiB      int64     `json:"gib"`
+	Run      time.Time `json:"run"`
 	// State is set when not completed: an error orphan whose deletion
 	// failed, or one still pending.
 	State string `json:"state,omitempty"`
@@ -90,7 +100,8 @@ func SummarizeCoverage(reg *Region, plan ebs.Plan, parts []ebs.Outcomes, overdue
 			made[c.VolumeID] = made[c.VolumeID] || c.SnapshotID != "" && c.Error == "" && !c.DryRun
 		}
 		for _, d := range part.Deleted {
-			gone[d.SnapshotID] = gone[d.SnapshotID] || d.Error == "" && !d.InUse && !d.Postponed && !d.DryRun
+			// A DR copy's deletion is in its destination, not this pair's.
+			gone[d.SnapshotID] = gone[d.SnapshotID] || d.Region == "" && d.Error == "" && !d.InUse && !d.Postponed && !d.DryRun
 		}
 	}
 	cov := Coverage{SnapshotGiB: found.SnapshotGiB}
@@ -108,13 +119,17 @@ func SummarizeCoverage(reg *Region, plan ebs.Plan, parts []ebs.Outcomes, overdue
 			cov.SnapshotGiB -= int64(o.GiB)
 			continue
 		}
-		state := o.State
-		if state == "completed" {
-			state = ""
-		}
-		reg.Orphans = append(reg.Orphans, Orphan{SnapshotID: o.SnapshotID, VolumeID: o.VolumeID, GiB: int64(o.GiB), Run: o.Run, State: state})
+		reg.Orphans = append(reg.Orphans, orphan(o))
 		cov.OrphanedSnapshots++
 		cov.OrphanedGiB += int64(o.GiB)
+	}
+	// Orphaned copies are never deleted (SPEC 12), and their GiB are in
+	// their destination's SnapshotGiB, not this pair's.
+	reg.OrphanedCopies = nil
+	for _, o := range found.OrphanedCopies {
+		reg.OrphanedCopies = append(reg.OrphanedCopies, orphan(o))
+		cov.OrphanedCopies++
+		cov.OrphanedCopiesGiB += int64(o.GiB)
 	}
 	reg.Unmanaged = nil
 	for _, u := range found.Unmanaged {
@@ -124,6 +139,16 @@ func SummarizeCoverage(reg *Region, plan ebs.Plan, parts []ebs.Outcomes, overdue
 	reg.Overdue = overdueList(overdue)
 	cov.OverdueVolumes = len(reg.Overdue)
 	reg.Coverage = &cov
+}
+
+// orphan is how the report lists an orphan: its state only when it is
+// not completed.
+func orphan(o ebs.Orphan) Orphan {
+	state := o.State
+	if state == "completed" {
+		state = ""
+	}
+	return Orphan{SnapshotID: o.SnapshotID, Region: o.Region, VolumeID: o.VolumeID, GiB: int64(o.GiB), Run: o.Run, State: state}
 }
 
 // overdueList lists the overdue volumes, the longest unprotected first:

@@ -9,13 +9,15 @@ import (
 // The one rule for cutting a report (SPEC 6): counts and totals stay whole;
 // lists are cut to the longest length, halving from a start, whose
 // rendering fits a byte budget, and what a cut leaves out is counted
-// ("... and N more"). The lists are each pair's entries (snapshots not
-// made, problem volumes, in-use skips, errors, and the coverage's overdue
-// volumes, orphans and unmanaged volumes), and, in a run of many pairs
-// (SPEC 11), the pairs, the accounts and the failed pairs' names. Pairs are only cut when even their bare counts do not fit: then
-// every list is cut to the same length, the failed pairs and those with
-// snapshots not made kept first. The e-mail and the execution output
-// differ only in the rendering and the budget.
+// ("... and N more"). The lists are each pair's entries (snapshots and
+// copies not made, problem volumes, in-use skips, errors, and the
+// coverage's overdue volumes, orphans, orphaned copies and unmanaged
+// volumes), and, in a run of many pairs (SPEC 11), the pairs, the
+// accounts and the failed pairs' names. Pairs are only cut when even their
+// bare counts do not fit: then every list is cut to the same length, the
+// failed pairs and those with snapshots or copies not made kept first. The
+// e-mail and the execution output differ only in the rendering and the
+// budget.
 const (
 	// MaxMessageBytes keeps the SNS message under its 256 KiB limit with
 	// room for SNS's own envelope.
@@ -99,11 +101,13 @@ func cutEntries(reg Region, n int) Region {
 	reg.SkippedInUse = max(reg.SkippedInUse, len(reg.InUse))
 	reg.Counts.Errors = max(reg.Counts.Errors, len(reg.Errors))
 	reg.Counts.NotMade = max(reg.Counts.NotMade, len(reg.NotMadeList))
+	reg.CopiesNotMade = max(reg.CopiesNotMade, len(reg.CopyErrors))
 	reg.Problems = cutList(reg.Problems, n)
 	reg.InUse = cutList(reg.InUse, n)
 	reg.Errors = cutList(reg.Errors, n)
 	reg.NotMadeList = cutList(reg.NotMadeList, n)
-	if reg.Coverage != nil || len(reg.Overdue)+len(reg.Orphans)+len(reg.Unmanaged) > 0 {
+	reg.CopyErrors = cutList(reg.CopyErrors, n)
+	if reg.Coverage != nil || len(reg.Overdue)+len(reg.Orphans)+len(reg.Unmanaged)+len(reg.OrphanedCopies) > 0 {
 		// A copy: the cut leaves the full report as it was.
 		var cov Coverage
 		if reg.Coverage != nil {
@@ -112,11 +116,13 @@ func cutEntries(reg Region, n int) Region {
 		cov.OverdueVolumes = max(cov.OverdueVolumes, len(reg.Overdue))
 		cov.OrphanedSnapshots = max(cov.OrphanedSnapshots, len(reg.Orphans))
 		cov.UnmanagedVolumes = max(cov.UnmanagedVolumes, len(reg.Unmanaged))
+		cov.OrphanedCopies = max(cov.OrphanedCopies, len(reg.OrphanedCopies))
 		reg.Coverage = &cov
 	}
 	reg.Overdue = cutList(reg.Overdue, n)
 	reg.Orphans = cutList(reg.Orphans, n)
 	reg.Unmanaged = cutList(reg.Unmanaged, n)
+	reg.OrphanedCopies = cutList(reg.OrphanedCopies, n)
 	return reg
 }
 

@@ -13,7 +13,11 @@ import (
 var metricNames = []string{"SnapshotsCreated", "SnapshotsDeleted", "SnapshotsSkippedInUse", "SnapshotsFailed", "ProblemVolumes",
 	"OverdueVolumes", "OrphanedSnapshots"}
 
-// metricValues are the figures of counts and coverage. Unknown coverage
+// metricValues are the figures of counts and coverage. SnapshotsFailed
+// counts the errors list (failed deletes, DR copies' among them, tag cuts,
+// ceiling stops); snapshots and DR copies not made fail the execution,
+// which the ExecutionsFailed alarm reports, so they have no metric of
+// their own. Unknown coverage
 // (no pair of the region finished its work) publishes no coverage metric:
 // a zero would tell the overdue alarm that all is well.
 func metricValues(c Counts, cov *Coverage) map[string]int {

@@ -36,6 +36,17 @@ type Counts struct {
 	SkippedInUse int `json:"skipped_in_use"`
 	Problems     int `json:"problem_volumes"`
 	Errors       int `json:"errors"`
+	// DR copies (SPEC 12), each due copy (destination and volume) once.
+	// CopiesStarted counts the copies started (in a dry run, those a real
+	// run would start); CopiesDeleted the copies retention removed in
+	// their destinations (not in Deleted); CopiesWaiting the copies left to
+	// the next run by the copy limit or the invocation's time (neither a
+	// failure nor a warning); CopiesNotMade the due copies that could not
+	// be started for another reason: they fail the run.
+	CopiesStarted int `json:"copies_started,omitempty"`
+	CopiesDeleted int `json:"copies_deleted,omitempty"`
+	CopiesWaiting int `json:"copies_waiting,omitempty"`
+	CopiesNotMade int `json:"copies_not_made,omitempty"`
 }
 
 func (c *Counts) add(o Counts) {
@@ -50,6 +61,10 @@ func (c *Counts) add(o Counts) {
 	c.SkippedInUse += o.SkippedInUse
 	c.Problems += o.Problems
 	c.Errors += o.Errors
+	c.CopiesStarted += o.CopiesStarted
+	c.CopiesDeleted += o.CopiesDeleted
+	c.CopiesWaiting += o.CopiesWaiting
+	c.CopiesNotMade += o.CopiesNotMade
 }
 
 // Region is one account x region pair's part of the report. Region "*"
@@ -67,6 +82,8 @@ type Region struct {
 	StoodDown string `json:"stood_down,omitempty"`
 	// NotMadeList says which due snapshots were not made and why.
 	NotMadeList []string `json:"not_made,omitempty"`
+	// CopyErrors says which due DR copies were not made and why.
+	CopyErrors []string `json:"copy_errors,omitempty"`
 	// DeleteCeiling is set when pruning stopped at the deletion ceiling.
 	DeleteCeiling bool      `json:"delete_ceiling,omitempty"`
 	Problems      []Problem `json:"problems,omitempty"`
@@ -78,6 +95,9 @@ type Region struct {
 	Overdue   []OverdueVolume   `json:"overdue,omitempty"`
 	Orphans   []Orphan          `json:"orphans,omitempty"`
 	Unmanaged []UnmanagedVolume `json:"unmanaged,omitempty"`
+	// OrphanedCopies are the DR copies of the pair's volumes, in their
+	// destinations, whose source volume is gone: kept (SPEC 12).
+	OrphanedCopies []Orphan `json:"orphaned_copy_list,omitempty"`
 }
 
 // Report is the whole run's report, as returned in the execution output.
@@ -118,7 +138,7 @@ type Report struct {
 
 // Build sorts the pairs by account and region, sums them per account and
 // for the run, and marks the run failed if any pair failed or any due
-// snapshot was not made (SPEC 6, 11).
+// snapshot or DR copy was not made (SPEC 6, 11).
 func Build(r Report, regions []Region) Report {
 	slices.SortStableFunc(regions, func(a, b Region) int {
 		return cmp.Or(cmp.Compare(a.Account, b.Account), cmp.Compare(a.Region, b.Region))
@@ -139,7 +159,7 @@ func Build(r Report, regions []Region) Report {
 		r.Accounts = nil
 	}
 	r.Warnings = r.Totals.Errors + r.Totals.SkippedInUse + r.Totals.Problems
-	r.Failed = len(r.FailedRegions) > 0 || r.Totals.NotMade > 0
+	r.Failed = len(r.FailedRegions) > 0 || r.Totals.NotMade > 0 || r.Totals.CopiesNotMade > 0
 	return r
 }
 
@@ -172,6 +192,9 @@ func (r Report) Status() string {
 	}
 	if n := r.Totals.NotMade; n > 0 {
 		parts = append(parts, plural(n, "snapshot", "snapshots")+" not made")
+	}
+	if n := r.Totals.CopiesNotMade; n > 0 {
+		parts = append(parts, plural(n, "copy", "copies")+" not made")
 	}
 	switch {
 	case len(parts) > 0:

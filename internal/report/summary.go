@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -34,8 +35,13 @@ func Summarize(plan ebs.Plan, parts []ebs.Outcomes, ceiling int) Region {
 	}
 	newSnapshots := summarizeParts(&r, parts, ceiling)
 	r.Waiting = waiting(plan, parts, newSnapshots)
+	for _, dest := range slices.Sorted(maps.Keys(plan.Coverage.CopyRegionErrors)) {
+		r.Errors = append(r.Errors, fmt.Sprintf("copies in %s could not be read: %s; the sources of volumes copied there were all kept this run",
+			dest, plan.Coverage.CopyRegionErrors[dest]))
+	}
 	r.Counts.Problems, r.SkippedInUse, r.Counts.Errors = len(r.Problems), len(r.InUse), len(r.Errors)
 	r.Counts.NotMade = len(r.NotMadeList)
+	r.CopiesNotMade = len(r.CopyErrors)
 	return r
 }
 
@@ -53,6 +59,7 @@ func summarizeParts(r *Region, parts []ebs.Outcomes, ceiling int) map[string]str
 		t.add(part)
 	}
 	t.creates(r)
+	t.copies(r)
 	t.deletes(r)
 	return t.made
 }
@@ -62,13 +69,26 @@ type tally struct {
 	made, failed                   map[string]string // volume -> snapshot, error
 	settled                        map[string]ebs.Settled
 	tagsCut                        map[string]ebs.Created // new snapshot -> its create, when copy_tags were cut
-	gone                           map[string]bool
-	deleteFailed, inUse, postponed map[string]ebs.Deleted
+	copyStarted, copyLast          map[copyKey]ebs.Copied // a due copy's first start, and its latest record
+	gone                           map[deletion]bool
+	deleteFailed, inUse, postponed map[deletion]ebs.Deleted
+}
+
+// copyKey is a due DR copy: a volume's in one destination.
+type copyKey struct{ Region, VolumeID string }
+
+// deletion is a snapshot retention removes: one of the region's (Region
+// empty), or a DR copy in its destination.
+type deletion struct{ Region, SnapshotID string }
+
+func (d deletion) compare(o deletion) int {
+	return cmp.Or(cmp.Compare(d.Region, o.Region), cmp.Compare(d.SnapshotID, o.SnapshotID))
 }
 
 func newTally() *tally {
 	return &tally{made: map[string]string{}, failed: map[string]string{}, settled: map[string]ebs.Settled{}, tagsCut: map[string]ebs.Created{},
-		gone: map[string]bool{}, deleteFailed: map[string]ebs.Deleted{}, inUse: map[string]ebs.Deleted{}, postponed: map[string]ebs.Deleted{}}
+		copyStarted: map[copyKey]ebs.Copied{}, copyLast: map[copyKey]ebs.Copied{},
+		gone: map[deletion]bool{}, deleteFailed: map[deletion]ebs.Deleted{}, inUse: map[deletion]ebs.Deleted{}, postponed: map[deletion]ebs.Deleted{}}
 }
 
 func (t *tally) add(part ebs.Outcomes) {
@@ -85,16 +105,57 @@ func (t *tally) add(part ebs.Outcomes) {
 	for _, s := range part.Settled {
 		t.settled[s.SnapshotID] = s
 	}
+	for _, c := range part.Copies {
+		k := copyKey{c.Region, c.VolumeID}
+		if _, ok := t.copyStarted[k]; !ok && copyStarted(c) {
+			t.copyStarted[k] = c
+		}
+		t.copyLast[k] = c
+	}
 	for _, del := range part.Deleted {
+		k := deletion{del.Region, del.SnapshotID}
 		switch {
 		case del.Postponed:
-			t.postponed[del.SnapshotID] = del
+			t.postponed[k] = del
 		case del.InUse:
-			t.inUse[del.SnapshotID] = del
+			t.inUse[k] = del
 		case del.Error != "":
-			t.deleteFailed[del.SnapshotID] = del
+			t.deleteFailed[k] = del
 		default:
-			t.gone[del.SnapshotID] = true
+			t.gone[k] = true
+		}
+	}
+}
+
+// copyStarted tells whether the copy was started, or in a dry run would
+// be (a dry run counts what a real run would do, as its creates do).
+func copyStarted(c ebs.Copied) bool {
+	return c.CopyID != "" || c.DryRun && c.Error == "" && !c.Waiting
+}
+
+// copies counts the due DR copies, each (destination, volume) once: made
+// if any attempt started it, else waiting or not made as the latest
+// attempt left it (a retry that waits for the copy limit supersedes an
+// earlier attempt's error).
+func (t *tally) copies(r *Region) {
+	keys := slices.SortedFunc(maps.Keys(t.copyLast), func(a, b copyKey) int {
+		return cmp.Or(cmp.Compare(a.Region, b.Region), cmp.Compare(a.VolumeID, b.VolumeID))
+	})
+	for _, k := range keys {
+		if c, ok := t.copyStarted[k]; ok {
+			r.CopiesStarted++
+			// A cut is a warning (SPEC 6), as on a new snapshot.
+			if len(c.TagsCut) > 0 {
+				r.Errors = append(r.Errors, fmt.Sprintf("tags cut on copy %s of %s (%s) in %s: %s (EC2's limit of %d tags per snapshot)",
+					c.CopyID, c.SourceID, c.VolumeID, c.Region, strings.Join(c.TagsCut, ", "), rules.MaxTags))
+			}
+			continue
+		}
+		switch c := t.copyLast[k]; {
+		case c.Waiting:
+			r.CopiesWaiting++
+		case c.Error != "":
+			r.CopyErrors = append(r.CopyErrors, fmt.Sprintf("copy of %s (%s) to %s: %s", c.SourceID, c.VolumeID, c.Region, c.Error))
 		}
 	}
 }
@@ -133,25 +194,42 @@ func (t *tally) creates(r *Region) {
 	}
 }
 
-// deletes counts what went; a snapshot any attempt deleted is not also
+// deletes counts what went, the region's snapshots and the DR copies in
+// their destinations apart; a snapshot any attempt deleted is not also
 // reported skipped, failed or postponed.
 func (t *tally) deletes(r *Region) {
-	r.Deleted = len(t.gone)
-	for _, id := range slices.Sorted(maps.Keys(t.inUse)) {
-		if !t.gone[id] {
-			r.InUse = append(r.InUse, fmt.Sprintf("%s (of %s)", id, t.inUse[id].VolumeID))
+	for k := range t.gone {
+		if k.Region == "" {
+			r.Deleted++
+		} else {
+			r.CopiesDeleted++
 		}
 	}
-	for _, id := range slices.Sorted(maps.Keys(t.deleteFailed)) {
-		if d := t.deleteFailed[id]; !t.gone[id] && t.inUse[id].SnapshotID == "" {
-			r.Errors = append(r.Errors, fmt.Sprintf("delete %s (of %s): %s", id, d.VolumeID, d.Error))
+	sorted := func(m map[deletion]ebs.Deleted) []deletion { return slices.SortedFunc(maps.Keys(m), deletion.compare) }
+	for _, k := range sorted(t.inUse) {
+		if !t.gone[k] {
+			r.InUse = append(r.InUse, fmt.Sprintf("%s (of %s)", k.name(), t.inUse[k].VolumeID))
 		}
 	}
-	for _, id := range slices.Sorted(maps.Keys(t.postponed)) {
-		if !t.gone[id] && t.inUse[id].SnapshotID == "" && t.deleteFailed[id].SnapshotID == "" {
-			r.Errors = append(r.Errors, fmt.Sprintf("delete %s (of %s): postponed to the next run, the invocation's time ran out", id, t.postponed[id].VolumeID))
+	for _, k := range sorted(t.deleteFailed) {
+		if d := t.deleteFailed[k]; !t.gone[k] && t.inUse[k].SnapshotID == "" {
+			r.Errors = append(r.Errors, fmt.Sprintf("delete %s (of %s): %s", k.name(), d.VolumeID, d.Error))
 		}
 	}
+	for _, k := range sorted(t.postponed) {
+		if !t.gone[k] && t.inUse[k].SnapshotID == "" && t.deleteFailed[k].SnapshotID == "" {
+			r.Errors = append(r.Errors, fmt.Sprintf("delete %s (of %s): postponed to the next run, the invocation's time ran out", k.name(), t.postponed[k].VolumeID))
+		}
+	}
+}
+
+// name is how a deletion's snapshot reads: its id, and a DR copy's
+// destination ("copy snap-1 in us-west-2").
+func (d deletion) name() string {
+	if d.Region == "" {
+		return d.SnapshotID
+	}
+	return "copy " + d.SnapshotID + " in " + d.Region
 }
 
 // waiting counts displaced snapshots whose new snapshot had not completed

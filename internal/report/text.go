@@ -43,9 +43,18 @@ func writeHeader(b *strings.Builder, r Report) {
 	}
 	fmt.Fprintf(b, "Snapshot report for schedule %q (tag prefix %q)\n", r.ScheduleName, r.TagPrefix)
 	if r.DryRun {
-		b.WriteString("DRY RUN: nothing was created or deleted; the figures are what a real run would do.\n")
+		b.WriteString("DRY RUN: nothing was created, copied or deleted; the figures are what a real run would do.\n")
 	}
 	fmt.Fprintf(b, "Status: %s\n", status)
+	if n := r.Totals.CopiesWaiting; n > 0 {
+		// Not a failure nor a warning (SPEC 12): the copy limit is the
+		// design's pace.
+		verb := " wait"
+		if n == 1 {
+			verb = " waits"
+		}
+		fmt.Fprintf(b, "Info: %s%s for the next run (copy limit reached or time ran out)\n", plural(n, "copy", "copies"), verb)
+	}
 	if acct := singleAccount(r); acct != "" {
 		// Without account headings the reader still learns whose regions these are.
 		fmt.Fprintf(b, "Account: %s\n", acct)
@@ -73,7 +82,7 @@ func writeAccounts(b *strings.Builder, r Report) {
 	fmt.Fprintf(b, "\nAccounts: %d; pairs (account x region): %d, failed: %d\n",
 		len(r.Accounts)+r.MoreAccounts, pairs, len(r.FailedRegions)+r.MoreFailedRegions)
 	if r.MorePairs+r.MoreAccounts > 0 {
-		fmt.Fprintf(b, "Shown: %s and %s, failed pairs and pairs with snapshots not made first; the full report has the rest.\n",
+		fmt.Fprintf(b, "Shown: %s and %s, failed pairs and pairs with snapshots or copies not made first; the full report has the rest.\n",
 			plural(len(r.Accounts), "account", "accounts"), plural(len(r.Regions), "pair", "pairs"))
 	}
 	byAccount := map[string][]Region{}
@@ -141,6 +150,7 @@ func writeRegion(b *strings.Builder, indent string, reg Region, interval int64) 
 	}
 	same := func(s string) string { return s }
 	writeList(b, indent, "NOT MADE", reg.NotMadeList, reg.Counts.NotMade, same)
+	writeList(b, indent, "Copies NOT made", reg.CopyErrors, reg.CopiesNotMade, same)
 	writeList(b, indent, "Problem volumes", reg.Problems, reg.Counts.Problems, func(p Problem) string { return p.VolumeID + ": " + p.Reason })
 	writeList(b, indent, "Skipped (snapshot in use)", reg.InUse, reg.SkippedInUse, same)
 	writeList(b, indent, "Errors", reg.Errors, reg.Counts.Errors, same)
@@ -153,6 +163,9 @@ func writeRegion(b *strings.Builder, indent string, reg Region, interval int64) 
 func writeCoverage(b *strings.Builder, indent string, c Coverage) {
 	fmt.Fprintf(b, "%s  overdue volumes: %d\n", indent, c.OverdueVolumes)
 	fmt.Fprintf(b, "%s  orphaned snapshots: %d (%d GiB)\n", indent, c.OrphanedSnapshots, c.OrphanedGiB)
+	if c.OrphanedCopies > 0 {
+		fmt.Fprintf(b, "%s  orphaned copies: %d (%d GiB)\n", indent, c.OrphanedCopies, c.OrphanedCopiesGiB)
+	}
 	fmt.Fprintf(b, "%s  unmanaged volumes with tool snapshots: %d\n", indent, c.UnmanagedVolumes)
 	fmt.Fprintf(b, "%s  tool snapshots: %d GiB (sum of their volume sizes)\n", indent, c.SnapshotGiB)
 }
@@ -165,13 +178,18 @@ func writeCoverageLists(b *strings.Builder, indent string, reg Region, interval 
 		}
 		return fmt.Sprintf("%s: %d since its newest completed snapshot (interval %d)", o.VolumeID, o.AgeUnits, o.Every)
 	})
-	writeList(b, indent, "Orphaned snapshots (their volume is gone; kept)", reg.Orphans, c.OrphanedSnapshots, func(o Orphan) string {
+	orphan := func(o Orphan) string {
 		line := fmt.Sprintf("%s of %s: %d GiB, run %s", o.SnapshotID, o.VolumeID, o.GiB, o.Run.UTC().Format(time.RFC3339))
+		if o.Region != "" {
+			line = fmt.Sprintf("%s in %s of %s: %d GiB, run %s", o.SnapshotID, o.Region, o.VolumeID, o.GiB, o.Run.UTC().Format(time.RFC3339))
+		}
 		if o.State != "" {
 			line += ", state " + o.State
 		}
 		return line
-	})
+	}
+	writeList(b, indent, "Orphaned snapshots (their volume is gone; kept)", reg.Orphans, c.OrphanedSnapshots, orphan)
+	writeList(b, indent, "Orphaned copies (their source volume is gone; kept)", reg.OrphanedCopies, c.OrphanedCopies, orphan)
 	writeList(b, indent, "Unmanaged volumes with tool snapshots", reg.Unmanaged, c.UnmanagedVolumes, func(u UnmanagedVolume) string {
 		return fmt.Sprintf("%s: %s, %d GiB", u.VolumeID, plural(u.Snapshots, "snapshot", "snapshots"), u.GiB)
 	})
@@ -189,6 +207,20 @@ func writeCounts(b *strings.Builder, indent string, c Counts) {
 		line("snapshots NOT made: %d", c.NotMade)
 	}
 	line("snapshots deleted: %d", c.Deleted)
+	// DR copies (SPEC 12), only where there are any.
+	for _, n := range []struct {
+		format string
+		n      int
+	}{
+		{"copies started: %d", c.CopiesStarted},
+		{"copies deleted: %d", c.CopiesDeleted},
+		{"copies waiting for the next run: %d", c.CopiesWaiting},
+		{"copies NOT made: %d", c.CopiesNotMade},
+	} {
+		if n.n > 0 {
+			line(n.format, n.n)
+		}
+	}
 	line("skipped (in use): %d", c.SkippedInUse)
 	line("problem volumes: %d", c.Problems)
 	line("errors: %d", c.Errors)

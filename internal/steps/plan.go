@@ -94,6 +94,9 @@ func (d Deps) planRun(ev PlanEvent) (input.Config, Run, error) {
 	if run.Time.IsZero() {
 		run.Time = start.UTC().Truncate(time.Second)
 	}
+	if run.CopyConcurrency == input.DefaultCopyConcurrency {
+		run.CopyConcurrency = 0 // the default travels as nothing (ebs.DefaultCopyConcurrency)
+	}
 	return cfg, run, nil
 }
 

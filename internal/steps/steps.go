@@ -313,7 +313,7 @@ func (d Deps) worker(ctx context.Context, account, regionName string) (ebs.Worke
 // P_copy is checked by form only (its copy then fails, reported, if the
 // region does not exist), so a failed listing costs no snapshot.
 func (d Deps) elsewhere(ctx context.Context, account string, log stepLog) *ebs.Elsewhere {
-	el := &ebs.Elsewhere{Region: func(region string) (ebs.EC2, ebs.Limits) { return d.EC2(account, region), d.limits(account, region) }}
+	el := &ebs.Elsewhere{Region: func(region string) (ebs.Reader, ebs.Limits) { return d.EC2(account, region), d.limits(account, region) }}
 	if d.Regions == nil {
 		return el
 	}
