@@ -167,6 +167,20 @@ func (s memberSetting) resolve(t *testing.T, v any) any {
 				return val
 			}
 		}
+		// Fn::Join of a CommaDelimitedList parameter (its value is kept as
+		// written, comma-separated) or of a list of strings, as conditions use it.
+		if arg, ok := x["Fn::Join"].([]any); ok && len(x) == 1 && len(arg) == 2 {
+			if delim, ok := arg[0].(string); ok {
+				switch l := s.resolve(t, arg[1]).(type) {
+				case string:
+					return strings.Join(strings.Split(l, ","), delim)
+				case []any:
+					if parts := list(l); len(parts) == len(l) {
+						return strings.Join(parts, delim)
+					}
+				}
+			}
+		}
 		out := map[string]any{}
 		for k, e := range x {
 			if r := s.resolve(t, e); !isNoValue(r) {
@@ -529,8 +543,8 @@ func TestMemberRoleParameters(t *testing.T) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	assert.Equal(t, []string{"AdministratorAccountId", "AdministratorStackName", "CreatePlanRole", "ExternalId", "MemberRoleName"}, names)
-	defaults := map[string]string{"MemberRoleName": "snapper-member", "AdministratorStackName": "snapper", "ExternalId": "", "CreatePlanRole": "false"}
+	assert.Equal(t, []string{"AdministratorAccountId", "AdministratorStackName", "CreatePlanRole", "ExternalId", "KmsKeyArns", "MemberRoleName"}, names)
+	defaults := map[string]string{"MemberRoleName": "snapper-member", "AdministratorStackName": "snapper", "ExternalId": "", "CreatePlanRole": "false", "KmsKeyArns": ""}
 	for n, d := range defaults {
 		p := doc.Parameters[n]
 		require.NotNil(t, p.Default, "%s has a default", n)

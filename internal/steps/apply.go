@@ -69,7 +69,9 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 func (d Deps) copies(ctx context.Context, t RegionTask, plan ebs.Plan, worker ebs.Worker, stopAt time.Time, ceiling int, journal journal, log stepLog) (RegionTask, error) {
 	params := t.Run.params()
 	params.Elsewhere = d.elsewhere(ctx, t.Account, log)
-	destination := func(region string) (ebs.EC2, ebs.Limits) { return d.EC2(t.Account, region), d.limits(t.Account, region) }
+	destination := func(region string) (ebs.EC2, ebs.Limits) {
+		return d.EC2(t.Account, region), d.limits(t.Account, region)
+	}
 	out, err := worker.Copy(ctx, ebs.CopyJob{Params: params, Plan: plan, StopAt: stopAt, MaxDeletes: ceiling, Journal: journal, Destination: destination})
 	if err := d.recordPart(ctx, t, journal, out, err); err != nil {
 		return t, failure("apply", err)
