@@ -141,7 +141,9 @@ type matrixCase struct {
 	reportSays                   []string
 	sim                          func(*ec2sim.Sim)
 	simVolumes                   int
-	applyTimeout                 time.Duration
+	// seed seeds the simulator's fleet (default testkit.SeedRetainTwo).
+	seed         func(sim *ec2sim.Sim, region string, volumes int)
+	applyTimeout time.Duration
 	// run replaces the single execution (two schedules at once).
 	run func(t *testing.T, tc matrixCase) (before, after map[string]snap, j judged, runTag string, o outcome)
 }
@@ -199,7 +201,60 @@ func matrixCases() []matrixCase {
 					return vol == victim
 				}
 			}},
+		{name: "copy refused (CopySnapshot denied in the destination)", region: "eu-west-1", status: "FAILED", simVolumes: 4, seed: seedCopyFleet,
+			reportSays: []string{"4 copies not made", "UnauthorizedOperation"},
+			sim: func(s *ec2sim.Sim) {
+				s.Fault = func(_, action string, _ any) error {
+					if action == "CopySnapshot" {
+						return &smithy.GenericAPIError{Code: "UnauthorizedOperation", Message: "injected", Fault: smithy.FaultClient}
+					}
+					return nil
+				}
+			}},
+		{name: "copy limit reached (EC2 takes 2 copies in flight into the destination)", region: "eu-west-1", status: "SUCCEEDED", simVolumes: 5, seed: seedCopyFleet,
+			reportSays: []string{`"copies_started":2,"copies_waiting":3`},
+			sim:        func(s *ec2sim.Sim) { s.CopyLimit = 2 }},
+		{name: "destination region down (every call to it answers 503)", region: "eu-west-1", status: "FAILED", simVolumes: 4, seed: seedCopyFleet,
+			reportSays: []string{"4 copies not made", "snapshots created: 4", "could not be read"},
+			sim: func(s *ec2sim.Sim) {
+				s.Fault = func(region, _ string, _ any) error {
+					if region == copyDestination {
+						return &smithy.GenericAPIError{Code: "Unavailable", Message: "injected", Fault: smithy.FaultServer}
+					}
+					return nil
+				}
+			}},
 	}
+}
+
+// copyDestination is where the copy rows' fleet copies to.
+const copyDestination = "eu-west-2"
+
+// seedCopyFleet is testkit.SeedRetainTwo with P_copy to copyDestination,
+// whose copies take an hour, as EC2's do.
+func seedCopyFleet(sim *ec2sim.Sim, region string, volumes int) {
+	sim.CopyPendingFor = time.Hour
+	now := sim.Clock.Now()
+	for range volumes {
+		v := sim.AddVolume(region, sim.AddInstance(region, map[string]string{"autosnap": "1", "autosnap_retain": "2", "autosnap_copy": copyDestination}), nil)
+		for d := 1; d <= 2; d++ {
+			sim.AddSnapshot(region, ec2sim.SnapshotSpec{Volume: v, Start: now.Add(-time.Duration(d) * 24 * time.Hour), Tags: map[string]string{"snapshot_tool": "autosnap"}})
+		}
+	}
+}
+
+// duplicateCopies counts copies beyond the first of one source volume and
+// run time in the copy destination.
+func duplicateCopies(sim *ec2sim.Sim) int {
+	seen, dups := map[string]bool{}, 0
+	for _, s := range sim.Snapshots(copyDestination) {
+		key := s.Tags["autosnap_source"] + " " + s.Tags["autosnap_run"]
+		if s.Tags["autosnap_copy_of"] != "" && seen[key] {
+			dups++
+		}
+		seen[key] = true
+	}
+	return dups
 }
 
 // TestFaultMatrix runs the workflow under each fault and checks that
@@ -267,7 +322,11 @@ func onMoto(t *testing.T, tc matrixCase) (map[string]snap, map[string]snap, judg
 
 func onSim(t *testing.T, tc matrixCase) (map[string]snap, map[string]snap, judged, string, outcome) {
 	sim := ec2sim.New()
-	testkit.SeedRetainTwo(sim, []string{tc.region}, tc.simVolumes)
+	seed := tc.seed
+	if seed == nil {
+		seed = func(sim *ec2sim.Sim, region string, n int) { testkit.SeedRetainTwo(sim, []string{region}, n) }
+	}
+	seed(sim, tc.region, tc.simVolumes)
 	tc.sim(sim)
 	j := judged{retain: map[string]int{}}
 	for _, s := range sim.Snapshots(tc.region) {
@@ -287,6 +346,7 @@ func onSim(t *testing.T, tc matrixCase) (map[string]snap, map[string]snap, judge
 	off := withFaults(t, e, tc.faults)
 	res, _, run := simExecute(t, e, sim, []string{tc.region})
 	off()
+	assert.Zero(t, duplicateCopies(sim), "no source volume has two copies of one run")
 	o := outcome{Result: res}
 	o.Report = reportOf(t, res)
 	return before, fromSim(sim, tc.region), j, rules.RunTag(run), o

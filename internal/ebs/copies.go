@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/snapper/snapper/internal/rules"
@@ -53,9 +55,26 @@ type copyListing struct {
 	mine    map[string][]listedSnapshot
 }
 
+// destinationReadAttempts bounds the attempts of a read in a destination:
+// a destination that is down must not hold the source pair for the
+// minutes of the usual retries (its copies wait for the next run, and
+// while it cannot be read every source that may be copied is kept).
+const destinationReadAttempts = 4
+
+// briefReads is a destination's client with destinationReadAttempts.
+type briefReads struct{ Reader }
+
+func (b briefReads) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error) {
+	return b.Reader.DescribeSnapshots(ctx, in, append(optFns, func(o *ec2.Options) {
+		if o.Retryer != nil {
+			o.Retryer = retry.AddWithMaxAttempts(o.Retryer, destinationReadAttempts)
+		}
+	})...)
+}
+
 // listCopies lists the prefix's copies in a destination (every page).
 func listCopies(ctx context.Context, client Reader, limits Limits, keys rules.Keys, source string) (copyListing, error) {
-	listed, err := listToolSnapshots(ctx, client, limits, keys, toolFilter(keys),
+	listed, err := listToolSnapshots(ctx, briefReads{client}, limits, keys, toolFilter(keys),
 		types.Filter{Name: aws.String("tag-key"), Values: []string{keys.CopyOf}})
 	out := copyListing{mine: map[string][]listedSnapshot{}}
 	for _, s := range listed {

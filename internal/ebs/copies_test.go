@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snapper/snapper/internal/awsconf"
 	"github.com/snapper/snapper/internal/ec2sim"
 	"github.com/snapper/snapper/internal/rules"
 )
@@ -256,8 +257,12 @@ func TestCopyRefusedOrDestinationDown(t *testing.T) {
 				}
 				return nil
 			}
+			sim.Retryer = awsconf.NewRetryer() // the SDK's retries, as deployed
 			res := runWithCopies(t, sim, copyParams(sim, runTime), &memJournal{})
 			assert.Equal(t, 1, res.copied.CopiesNotMade(), "a due copy not started fails the run")
+			// A destination that is down costs the source pair a few tries
+			// per listing, not the minutes of the usual 30 attempts.
+			assert.LessOrEqual(t, sim.Requests.Calls()[east+"/DescribeSnapshots"], int64(2*destinationReadAttempts))
 			assert.Len(t, thisRun(sim)[vol], 1, "the source's snapshot is made all the same")
 			assert.Empty(t, copiesIn(sim, east))
 			if tc.action == "DescribeSnapshots" {

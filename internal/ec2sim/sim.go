@@ -642,7 +642,7 @@ func (c *Client) DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInp
 }
 
 // DescribeSnapshots pages the account's snapshots (MaxResults 5-1000).
-func (c *Client) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error) {
+func (c *Client) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error) {
 	return call(c, ctx, "DescribeSnapshots", in, func() (*ec2.DescribeSnapshotsOutput, error) {
 		c.sim.mu.Lock()
 		defer c.sim.mu.Unlock()
@@ -690,7 +690,7 @@ func (c *Client) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshot
 			})
 		}
 		return out, nil
-	})
+	}, optFns...)
 }
 
 // Per-volume limits EC2 applies to snapshot creation.
