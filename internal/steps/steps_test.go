@@ -63,7 +63,7 @@ func readEvent[T any](t *testing.T, name string) T {
 
 func TestPlanOnTheEventFiles(t *testing.T) {
 	deps, _ := newDeps(t)
-	for _, c := range []string{"defaults", "aws-snapper-config", "dry-run", "scheduled-event", "hourly"} {
+	for _, c := range []string{"defaults", "aws-snapper-config", "dry-run", "scheduled-event", "hourly", "dr-copies"} {
 		t.Run(c, func(t *testing.T) {
 			ev := readEvent[steps.PlanEvent](t, "plan-"+c+".json")
 			out, err := deps.Plan(context.Background(), ev)
@@ -267,4 +267,10 @@ func TestReportSurvivesAFailedPublish(t *testing.T) {
 	require.NoError(t, err, "the report is still returned")
 	assert.True(t, out.Failed, "and the execution will show the failure")
 	assert.Contains(t, out.Cause, "publishing the report to arn:aws:sns:us-east-1:123456789012:no-such-topic failed")
+}
+
+// The default copy_concurrency travels as nothing: the copy phase's
+// default must be the input's.
+func TestCopyConcurrencyDefaultIsOneFact(t *testing.T) {
+	assert.Equal(t, input.DefaultCopyConcurrency, ebs.DefaultCopyConcurrency)
 }
