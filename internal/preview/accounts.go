@@ -156,8 +156,10 @@ func (w walker) account(ctx context.Context, id string) ([]Region, error) {
 		return []Region{failed(id, WholeAccount, err)}, nil
 	}
 	out := make([]Region, 0, len(regions))
+	params := w.params
+	params.Elsewhere = elsewhere(ctx, func(region string) EC2 { return w.ec2(id, region) }, w.src.Config.Region)
 	for _, r := range regions {
-		reg, err := regionPlan(ctx, w.ec2(id, r), r, w.params)
+		reg, err := regionPlan(ctx, w.ec2(id, r), r, params)
 		if err != nil {
 			reg = failed(id, r, err)
 		}

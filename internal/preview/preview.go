@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/snapper/snapper/internal/ebs"
@@ -138,6 +139,7 @@ func ownAccount(ctx context.Context, src Source, want []string, params ebs.Param
 		return nil, err
 	}
 	out := make([]Region, 0, len(regions))
+	params.Elsewhere = elsewhere(ctx, func(region string) EC2 { return src.EC2(src.Config, region) }, src.Config.Region)
 	for _, r := range regions {
 		reg, err := regionPlan(ctx, src.EC2(src.Config, r), r, params)
 		if err != nil {
@@ -146,6 +148,22 @@ func ownAccount(ctx context.Context, src Source, want []string, params ebs.Param
 		out = append(out, reg)
 	}
 	return out, nil
+}
+
+// elsewhere lets the preview read an account's DR copy destinations as a
+// run does (SPEC 12): a source with a pending copy is not shown deleted,
+// and a P_copy naming an unknown region is a problem volume. Without the
+// partition's regions, names are checked by form only, as in a run.
+func elsewhere(ctx context.Context, client func(region string) EC2, home string) *ebs.Elsewhere {
+	el := &ebs.Elsewhere{Region: func(region string) (ebs.Reader, ebs.Limits) { return client(region), ebs.AWSLimits(1) }}
+	out, err := client(home).DescribeRegions(ctx, &ec2.DescribeRegionsInput{AllRegions: aws.Bool(true)})
+	if err != nil {
+		return el
+	}
+	for _, r := range out.Regions {
+		el.Partition = append(el.Partition, aws.ToString(r.RegionName))
+	}
+	return el
 }
 
 // regionPlan discovers one region read-only and says what a run would do.
