@@ -64,7 +64,9 @@ type source struct {
 // so a copy is looked for in the journal and by listing before it starts,
 // and after an unknown answer by its P_copy_of tag.
 func (w Worker) Copy(ctx context.Context, job CopyJob) (Outcomes, error) {
-	c := &copier{w: w, job: job, keys: rules.KeysFor(job.Params.Prefix), left: job.MaxDeletes,
+	keys := rules.KeysFor(job.Params.Prefix)
+	keys.CopyTags = job.Params.CopyTags
+	c := &copier{w: w, job: job, keys: keys, left: job.MaxDeletes,
 		mine: Made{Snapshots: map[string]string{}, Copies: map[string]CopyRecord{}}}
 	c.made.Merge(Made{})
 	if job.Journal != nil && !job.Params.DryRun {

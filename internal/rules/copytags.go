@@ -55,13 +55,16 @@ func (k Keys) CopyTagKeys() []string {
 }
 
 // CopiedFromSource selects the tags a DR copy takes from its source
-// snapshot (SPEC 12: copies take copy_tags from the source): every tag
-// but the tool's own and aws: ones, cut in key order beside the copy's
-// own tags under EC2's 50-tag limit.
+// snapshot (SPEC 12: copies take copy_tags from the source): the
+// copy_tags keys (k.CopyTags; with ["*"] every tag) but the tool's own
+// and aws: ones, so a tag added to a snapshot by hand is not spread to
+// other regions unasked; cut in key order beside the copy's own tags
+// under EC2's 50-tag limit.
 func CopiedFromSource(k Keys, source map[string]string) (copied map[string]string, cut []string) {
 	copied = map[string]string{}
+	all := slices.Contains(k.CopyTags, CopyAll)
 	for key, v := range source {
-		if !k.Own(key) && !strings.HasPrefix(strings.ToLower(key), "aws:") {
+		if (all || slices.Contains(k.CopyTags, key)) && !k.Own(key) && !strings.HasPrefix(strings.ToLower(key), "aws:") {
 			copied[key] = v
 		}
 	}

@@ -108,3 +108,34 @@ func TestInstanceTagKeys(t *testing.T) {
 	k.CopyTags = []string{"*"}
 	assert.Nil(t, k.InstanceTagKeys(), "* needs every tag")
 }
+
+func TestCopiedFromSource(t *testing.T) {
+	source := map[string]string{"snapshot_tool": "autosnap", "Name": "n", "autosnap_run": "r", "aws:backup:source": "x",
+		"CostCenter": "cc", "Team": "t", "HandMade": "h"}
+	for _, tc := range []struct {
+		name     string
+		copyTags []string
+		want     map[string]string
+	}{
+		{"no copy_tags: none", nil, map[string]string{}},
+		{"the listed keys the source has", []string{"CostCenter", "Owner"}, map[string]string{"CostCenter": "cc"}},
+		{"* : every tag but aws: and the tool's own", []string{"*"}, map[string]string{"CostCenter": "cc", "Team": "t", "HandMade": "h"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := KeysFor("autosnap")
+			k.CopyTags = tc.copyTags
+			got, cut := CopiedFromSource(k, source)
+			assert.Equal(t, tc.want, got)
+			assert.Empty(t, cut)
+		})
+	}
+	k := KeysFor("autosnap")
+	k.CopyTags = []string{"*"}
+	many := map[string]string{}
+	for i := range 50 {
+		many[fmt.Sprintf("k%02d", i)] = "v"
+	}
+	got, cut := CopiedFromSource(k, many)
+	assert.Len(t, got, MaxTags-len(k.CopyTagKeys()), "room beside the copy's own six tags")
+	assert.Equal(t, []string{"k44", "k45", "k46", "k47", "k48", "k49"}, cut, "cut in key order")
+}

@@ -68,7 +68,6 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 // copies is the pair's DR copy phase (SPEC 12), then the pair's summary.
 func (d Deps) copies(ctx context.Context, t RegionTask, plan ebs.Plan, worker ebs.Worker, stopAt time.Time, ceiling int, journal journal, log stepLog) (RegionTask, error) {
 	params := t.Run.params()
-	params.Elsewhere = d.elsewhere(ctx, t.Account, log)
 	destination := func(region string) (ebs.EC2, ebs.Limits) {
 		return d.EC2(t.Account, region), d.limits(t.Account, region)
 	}
