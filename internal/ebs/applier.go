@@ -44,6 +44,9 @@ type applier struct {
 	// plan index to its set. A set is handed out whole at its first member.
 	sets  []rules.Set
 	setOf map[int]int
+	// held are sources of DR copies this run started (the journal): never
+	// deleted while their copy may be pending.
+	held map[string]bool
 }
 
 type deletion struct {
@@ -58,7 +61,7 @@ type deletion struct {
 func (w Worker) start(ctx context.Context, job Job) (*applier, error) {
 	a := &applier{w: w, job: job, keys: rules.KeysFor(job.Params.Prefix), sched: job.Params.Schedule(),
 		known: map[string]string{}, settled: map[string]string{}, watching: map[string]int{}, postponed: map[int]bool{},
-		made: Made{Snapshots: map[string]string{}, Settled: map[string]string{}}, left: job.MaxDeletes}
+		made: Made{Snapshots: map[string]string{}, Settled: map[string]string{}}, left: job.MaxDeletes, held: map[string]bool{}}
 	a.groupSets()
 	if job.Params.DryRun {
 		return a, nil
@@ -70,6 +73,11 @@ func (w Worker) start(ctx context.Context, job Job) (*applier, error) {
 		}
 		earlier.Merge(Made{}) // both maps present, even for an empty journal
 		a.known, a.settled = earlier.Snapshots, earlier.Settled
+		for _, c := range earlier.Copies {
+			// A copy this run started may not show in the destination's
+			// describe yet: its source stays (SPEC 12), whatever the plan.
+			a.held[c.SourceID] = true
+		}
 	}
 	found, err := listSnapshots(ctx, w.EC2, w.Limits, a.keys, toolFilter(a.keys), a.runFilter())
 	if err != nil {
@@ -349,6 +357,9 @@ func (a *applier) prune(ctx context.Context, i int, snaps []string, release func
 	var todo []string
 	a.mu.Lock()
 	for _, id := range snaps {
+		if a.held[id] {
+			continue
+		}
 		if a.left == 0 {
 			a.out.DeleteCeiling = true
 			break

@@ -148,8 +148,10 @@ type Outcomes struct {
 	Created []Created `json:"created"`
 	Deleted []Deleted `json:"deleted"`
 	Settled []Settled `json:"settled,omitempty"`
-	// Copies are the DR copies the copy phase was due to start.
-	Copies []Copied `json:"copies,omitempty"`
+	// Copies are the DR copies the copy phase was due to start;
+	// CopiesFailed the copies it saw in state error (not made, SPEC 6).
+	Copies       []Copied `json:"copies,omitempty"`
+	CopiesFailed []Copied `json:"copies_failed,omitempty"`
 	// DeleteCeiling is set when pruning stopped at the deletion ceiling.
 	DeleteCeiling bool `json:"delete_ceiling,omitempty"`
 	// Buckets are what the client buckets held at the end, for the next
@@ -180,7 +182,7 @@ func (o Outcomes) NotMade() int {
 // CopiesNotMade counts the due DR copies that could not be started for a
 // reason other than the concurrency limit (SPEC 12): they fail the run.
 func (o Outcomes) CopiesNotMade() int {
-	n := 0
+	n := len(o.CopiesFailed)
 	for _, c := range o.Copies {
 		if c.Error != "" {
 			n++

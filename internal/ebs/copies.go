@@ -98,7 +98,12 @@ func listCopies(ctx context.Context, client Reader, limits Limits, keys rules.Ke
 // of the volumes that copy there: any of them may have a pending copy.
 func holdCopiedSources(ctx context.Context, plan *Plan, keys rules.Keys, el *Elsewhere, seen map[string]bool) {
 	held := map[string]bool{}
-	for _, dest := range plan.CopyRegions() {
+	named := plan.CopyRegions()
+	dests := slices.Compact(slices.Sorted(slices.Values(slices.Concat(named, el.Known))))
+	for _, dest := range dests {
+		if dest == plan.Region {
+			continue
+		}
 		client, limits := el.Region(dest)
 		listing, err := listCopies(ctx, client, limits, keys, plan.Region)
 		if err != nil {
@@ -106,12 +111,16 @@ func holdCopiedSources(ctx context.Context, plan *Plan, keys rules.Keys, el *Els
 				plan.Coverage.CopyRegionErrors = map[string]string{}
 			}
 			plan.Coverage.CopyRegionErrors[dest] = describe(err)
+			plan.CopyDestinations = append(plan.CopyDestinations, dest) // still there, presumably
 			for i, v := range plan.Volumes {
 				if slices.Contains(v.CopyTo, dest) {
 					plan.Volumes[i].Delete, plan.Volumes[i].Displaced = nil, nil
 				}
 			}
 			continue
+		}
+		if len(listing.mine) > 0 || slices.Contains(named, dest) {
+			plan.CopyDestinations = append(plan.CopyDestinations, dest)
 		}
 		for vol, copies := range listing.mine {
 			for _, c := range copies {

@@ -48,6 +48,8 @@ type copier struct {
 	out   Outcomes
 	mu    sync.Mutex
 	froms map[string]source // volume -> what its copies copy
+	// unsaved is set when the journal could not record a started copy.
+	unsaved bool
 }
 
 // source is a snapshot a copy copies, with the tags the copy takes.
@@ -138,52 +140,80 @@ func (c *copier) describeSources(ctx context.Context, ids []string, found map[st
 	})
 }
 
+// destination is one destination's state during the copy phase.
+type destination struct {
+	name     string
+	dw       Worker
+	listing  copyListing
+	inflight int
+	// full is set once EC2 refused a copy for its own limit, or the
+	// journal could not be written: no more copies start there.
+	full     bool
+	limit    int
+	watching map[string]displaced // new copy -> what its completion frees
+}
+
 // toRegion does one destination's copies and prunes its copies there.
-func (c *copier) toRegion(ctx context.Context, dest string) {
-	client, limits := c.job.Destination(dest)
-	dw := Worker{EC2: client, Limits: limits, Now: c.w.Now, Sleep: c.w.Sleep, LookupFor: c.w.LookupFor}
+func (c *copier) toRegion(ctx context.Context, name string) {
+	client, limits := c.job.Destination(name)
+	d := &destination{name: name, dw: Worker{EC2: client, Limits: limits, Now: c.w.Now, Sleep: c.w.Sleep, LookupFor: c.w.LookupFor},
+		limit: cmp.Or(c.job.Params.CopyConcurrency, DefaultCopyConcurrency), watching: map[string]displaced{}}
 	listing, err := listCopies(ctx, client, limits, c.keys, c.job.Plan.Region)
 	if err != nil {
-		c.unreachable(dest, err)
+		c.unreachable(name, err)
 		return
 	}
-	inflight, full := listing.pending, false
-	limit := cmp.Or(c.job.Params.CopyConcurrency, DefaultCopyConcurrency)
-	displacing := map[string]displaced{} // new copy -> what its completion frees
-	defer func() { c.pruneCompleted(ctx, dw, dest, displacing) }()
+	d.listing, d.inflight = listing, listing.pending
 	for _, v := range c.job.Plan.Volumes {
-		if v.Problem != "" || !slices.Contains(v.CopyTo, dest) {
-			continue
+		if v.Problem == "" && slices.Contains(v.CopyTo, name) {
+			c.volume(ctx, d, v)
 		}
-		var newest *rules.Snapshot
-		if s, ok := c.froms[v.VolumeID]; ok {
-			newest = &s.Snapshot
-		}
-		plan := rules.PlanCopy(v.ManagedVolume, dest, newest, c.copiesOf(dest, v.VolumeID, listing), c.job.Params.Location)
-		if plan.Source != nil {
-			rec := Copied{VolumeID: v.VolumeID, Region: dest, SourceID: plan.Source.ID}
-			switch {
-			case c.job.Params.DryRun:
-				rec.DryRun = true
-			case full || inflight >= limit || c.w.stop(ctx, c.w.now(), c.job.StopAt):
-				rec.Waiting = true
-			default:
-				c.copyOne(ctx, dw, v.ManagedVolume, c.froms[v.VolumeID], &rec)
-				full = rec.Waiting
-				if rec.CopyID != "" {
-					inflight++
-				}
-			}
-			c.out.Copies = append(c.out.Copies, rec)
-			if rec.CopyID == "" && !rec.DryRun {
-				continue // nothing of a volume whose copy did not start goes
-			}
-			if len(plan.Displaced) > 0 && rec.CopyID != "" {
-				displacing[rec.CopyID] = displaced{volumeID: v.VolumeID, ids: plan.Displaced}
-			}
-		}
-		c.prune(ctx, dw, dest, v.VolumeID, plan.Delete)
 	}
+	c.watchNew(ctx, d)
+}
+
+// volume does one volume's copy and prunes its copies in d. A copy in
+// error (seen now, made by an earlier run) is a copy not made (SPEC 6):
+// a copy that always fails, such as one whose KMS key is refused, must
+// not look like a working DR setup.
+func (c *copier) volume(ctx context.Context, d *destination, v rules.VolumePlan) {
+	var newest *rules.Snapshot
+	if s, ok := c.froms[v.VolumeID]; ok {
+		newest = &s.Snapshot
+	}
+	copies := c.copiesOf(d.name, v.VolumeID, d.listing)
+	for _, s := range copies {
+		if s.State == rules.StateError {
+			c.out.CopiesFailed = append(c.out.CopiesFailed, Copied{VolumeID: v.VolumeID, Region: d.name, CopyID: s.ID,
+				Error: fmt.Sprintf("copy %s ended in state error", s.ID)})
+		}
+	}
+	plan := rules.PlanCopy(v.ManagedVolume, d.name, newest, copies, c.job.Params.Location)
+	if plan.Source != nil {
+		rec := Copied{VolumeID: v.VolumeID, Region: d.name, SourceID: plan.Source.ID}
+		switch {
+		case d.full || d.inflight >= d.limit || c.w.stop(ctx, c.w.now(), c.job.StopAt):
+			rec.Waiting = true
+		case c.job.Params.DryRun: // counted in flight: a dry run shows what a run would start
+			rec.DryRun = true
+			d.inflight++
+		case c.startedUnrecorded(ctx, d.dw, &rec, c.froms[v.VolumeID]):
+			d.inflight++
+			d.watching[rec.CopyID] = displaced{volumeID: v.VolumeID, ids: plan.Displaced}
+		default:
+			c.copyOne(ctx, d.dw, v.ManagedVolume, c.froms[v.VolumeID], &rec)
+			d.full = rec.Waiting || c.saveFailed()
+			if rec.CopyID != "" {
+				d.inflight++
+				d.watching[rec.CopyID] = displaced{volumeID: v.VolumeID, ids: plan.Displaced}
+			}
+		}
+		c.out.Copies = append(c.out.Copies, rec)
+		if rec.CopyID == "" && !rec.DryRun {
+			return // nothing of a volume whose copy did not start goes
+		}
+	}
+	c.prune(ctx, d.dw, d.name, v.VolumeID, plan.Delete)
 }
 
 // displaced are the copies a new copy displaces once it is completed.
@@ -192,21 +222,26 @@ type displaced struct {
 	ids      []string
 }
 
-// pruneCompleted looks once at the copies this phase started and deletes
-// what the completed ones displace (moto completes copies at once, EC2 in
-// minutes to hours: then the next run does). One describe per 200 copies.
-func (c *copier) pruneCompleted(ctx context.Context, dw Worker, dest string, displacing map[string]displaced) {
-	if len(displacing) == 0 {
-		return
-	}
-	for batch := range slices.Chunk(slices.Sorted(maps.Keys(displacing)), 200) {
-		found, err := listSnapshots(ctx, dw.EC2, dw.Limits, c.keys, toolFilter(c.keys), types.Filter{Name: aws.String("snapshot-id"), Values: batch})
+// watchNew looks once at the copies this phase started: what a completed
+// one displaces goes, and one in error is a copy not made, deleted as
+// SPEC 5 deletes error snapshots (moto completes copies at once; EC2
+// takes minutes to hours, and then the next run does this). One describe
+// per 200 copies; a failed look leaves it to the next run.
+func (c *copier) watchNew(ctx context.Context, d *destination) {
+	for batch := range slices.Chunk(slices.Sorted(maps.Keys(d.watching)), 200) {
+		found, err := listSnapshots(ctx, d.dw.EC2, d.dw.Limits, c.keys, toolFilter(c.keys), types.Filter{Name: aws.String("snapshot-id"), Values: batch})
 		if err != nil {
-			return // the next run decides
+			return
 		}
 		for _, s := range found {
-			if s.State == rules.StateCompleted {
-				c.prune(ctx, dw, dest, displacing[s.ID].volumeID, displacing[s.ID].ids)
+			w := d.watching[s.ID]
+			switch s.State {
+			case rules.StateCompleted:
+				c.prune(ctx, d.dw, d.name, w.volumeID, w.ids)
+			case rules.StateError:
+				c.out.CopiesFailed = append(c.out.CopiesFailed, Copied{VolumeID: w.volumeID, Region: d.name, CopyID: s.ID,
+					Error: fmt.Sprintf("copy %s ended in state error", s.ID)})
+				c.prune(ctx, d.dw, d.name, w.volumeID, []string{s.ID})
 			}
 		}
 	}
@@ -220,7 +255,7 @@ func (c *copier) copiesOf(dest, volumeID string, listing copyListing) []rules.Sn
 		out = append(out, s.Snapshot)
 	}
 	for _, m := range []Made{c.made, c.mine} {
-		if rec, ok := m.Copies[CopyKey(dest, volumeID)]; ok && !slices.ContainsFunc(out, func(s rules.Snapshot) bool { return s.ID == rec.ID }) {
+		if rec, ok := m.Copies[CopyKey(dest, volumeID)]; ok && rec.ID != "" && !slices.ContainsFunc(out, func(s rules.Snapshot) bool { return s.ID == rec.ID }) {
 			out = append(out, rules.Snapshot{ID: rec.ID, VolumeID: rules.CopyVolumePlaceholder, State: rules.StatePending, Run: rec.Run})
 		}
 	}
@@ -245,6 +280,15 @@ func (c *copier) unreachable(dest string, err error) {
 // run; after an unknown answer the copy is looked up by P_copy_of, polling
 // through the describe lag, before another attempt.
 func (c *copier) copyOne(ctx context.Context, dw Worker, mv rules.ManagedVolume, src source, rec *Copied) {
+	// The intent first: a phase retried after a crash that lost the
+	// copy's id looks for it by P_copy_of before copying again.
+	c.mu.Lock()
+	c.mine.Copies[CopyKey(rec.Region, rec.VolumeID)] = CopyRecord{Run: rules.RunTag(src.RunTime()), SourceID: src.ID}
+	c.mu.Unlock()
+	if err := c.save(ctx); err != nil {
+		rec.Waiting = true // no record, no copy: the next run
+		return
+	}
 	retryer := awsconf.RetryOnly(errkind.Expired...)
 	in, cut := c.copyInput(rec.Region, mv, src)
 	rec.TagsCut = cut
@@ -286,9 +330,39 @@ func (c *copier) copyOne(ctx context.Context, dw Worker, mv rules.ManagedVolume,
 func (c *copier) started(rec *Copied, id string, src source) {
 	rec.CopyID, rec.Error = id, ""
 	c.mu.Lock()
-	c.mine.Copies[CopyKey(rec.Region, rec.VolumeID)] = CopyRecord{ID: id, Run: rules.RunTag(src.RunTime())}
+	c.mine.Copies[CopyKey(rec.Region, rec.VolumeID)] = CopyRecord{ID: id, Run: rules.RunTag(src.RunTime()), SourceID: src.ID}
 	c.mu.Unlock()
-	_ = c.save(context.Background()) // a failed save is retried at the end
+	if err := c.save(context.Background()); err != nil {
+		// Retried at the end; until then a retried phase might not know
+		// of this copy (describe lag), so no further copy starts.
+		c.mu.Lock()
+		c.unsaved = true
+		c.mu.Unlock()
+	}
+}
+
+// startedUnrecorded finds the copy an earlier attempt of this run meant
+// to start (its intent is in the journal, its id is not: the answer or
+// the save was lost) by its P_copy_of tag, polling through the describe
+// lag; found, it is this copy.
+func (c *copier) startedUnrecorded(ctx context.Context, dw Worker, rec *Copied, src source) bool {
+	intent, ok := c.made.Copies[CopyKey(rec.Region, rec.VolumeID)]
+	if !ok || intent.ID != "" || intent.SourceID != src.ID {
+		return false
+	}
+	id, err := c.lookupCopy(ctx, dw, src.ID)
+	if err != nil || id == "" {
+		return false
+	}
+	rec.Recovered = true
+	c.started(rec, id, src)
+	return true
+}
+
+func (c *copier) saveFailed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.unsaved
 }
 
 func (c *copier) save(ctx context.Context) error {

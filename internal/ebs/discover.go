@@ -41,6 +41,9 @@ type Elsewhere struct {
 	Partition []string
 	// Region is a region's read-only client and fresh buckets.
 	Region func(region string) (Reader, Limits)
+	// Known are the regions where the pair's copies were found before:
+	// read even when no volume names them any more.
+	Known []string
 }
 
 // Schedule is what the rules need of the run.
@@ -62,6 +65,9 @@ type Plan struct {
 	Volumes          []rules.VolumePlan `json:"volumes"`
 	// Coverage is what the report's coverage needs of the discovery.
 	Coverage Coverage `json:"coverage"`
+	// CopyDestinations are the regions where the pair's copies are, or
+	// that its volumes name: remembered for the next run (Elsewhere.Known).
+	CopyDestinations []string `json:"copy_destinations,omitempty"`
 }
 
 // Page sizes: EC2's largest, so that describes cost as few calls as they can.

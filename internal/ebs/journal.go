@@ -27,11 +27,15 @@ type Made struct {
 	Copies map[string]CopyRecord `json:"copies,omitempty"`
 }
 
-// CopyRecord is a DR copy this run started: its id and its source's run
-// time (P_run).
+// CopyRecord is a DR copy this run started: its id (empty while only the
+// intent to start it is recorded), its source's run time (P_run) and its
+// source.
 type CopyRecord struct {
 	ID  string `json:"id"`
 	Run string `json:"run"`
+	// SourceID is the snapshot copied: held from deletion while the copy
+	// may be pending, even where a describe does not show it yet.
+	SourceID string `json:"source_id,omitempty"`
 }
 
 // CopyKey names a volume's copies in one destination in Made.Copies.
@@ -57,7 +61,9 @@ func (m *Made) Merge(o Made) {
 		m.Copies = map[string]CopyRecord{}
 	}
 	for k, v := range o.Copies {
-		if _, ok := m.Copies[k]; !ok || v.Run > m.Copies[k].Run {
+		// The newest run's record wins, and of one run's, the one that
+		// knows the copy's id (an intent saved before the call has none).
+		if cur, ok := m.Copies[k]; !ok || v.Run > cur.Run || v.Run == cur.Run && cur.ID == "" && v.ID != "" {
 			m.Copies[k] = v
 		}
 	}

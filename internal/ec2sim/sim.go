@@ -794,3 +794,16 @@ func (c *Client) CreateTags(ctx context.Context, in *ec2.CreateTagsInput, _ ...f
 		return &ec2.CreateTagsOutput{}, nil
 	})
 }
+
+// RemoveTag removes a tag from an instance or a volume, as a user does.
+func (s *Sim) RemoveTag(region, id, key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.fleet(region)
+	if inst, ok := f.instances[id]; ok {
+		delete(inst.tags, key)
+	}
+	if v, ok := f.volumes[id]; ok {
+		delete(v.tags, key)
+	}
+}

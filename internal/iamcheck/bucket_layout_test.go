@@ -16,7 +16,7 @@ import (
 func TestTemplateUsesTheRunBucketsPrefixes(t *testing.T) {
 	raw, err := os.ReadFile("../../template.yaml")
 	require.NoError(t, err)
-	known := map[string]bool{runstore.RunsPrefix: true, runstore.LeasesPrefix: true, runstore.JournalPrefix: true}
+	known := map[string]bool{runstore.RunsPrefix: true, runstore.LeasesPrefix: true, runstore.JournalPrefix: true, runstore.CopiesPrefix: true}
 	used := map[string]bool{}
 	for _, re := range []*regexp.Regexp{
 		regexp.MustCompile(`\$\{RunBucket\.Arn\}/([a-z]+/)\*`), // policy resources

@@ -278,7 +278,7 @@ func TestKMSOnlyForNamedKeysThroughEC2(t *testing.T) {
 // prefix, so that S3 answers a missing object with 404 NoSuchKey, not 403.
 func TestReadersMayListTheirPrefix(t *testing.T) {
 	s := transformed(t)
-	prefixes := map[string]any{"DiscoverFunctionRole": "leases/*", "ApplyFunctionRole": []any{"runs/*", "journal/*"}, "ReportFunctionRole": "runs/*", "SnapperStateMachineRole": "runs/*"}
+	prefixes := map[string]any{"DiscoverFunctionRole": []any{"leases/*", "copies/*"}, "ApplyFunctionRole": []any{"runs/*", "journal/*"}, "ReportFunctionRole": "runs/*", "SnapperStateMachineRole": "runs/*"}
 	for id, role := range s.ofType("AWS::IAM::Role") {
 		if len(role.allows(t, "s3:GetObject")) == 0 {
 			continue

@@ -35,6 +35,15 @@ func TestSummaryCountsDRCopies(t *testing.T) {
 			copyErrors: []string{"copy of snap-d (vol-d) to ap-south-1: UnauthorizedOperation: no"},
 		},
 		{
+			name: "a copy seen in state error is not made, once across attempts, beside the new copy of the volume",
+			parts: []ebs.Outcomes{
+				{Copies: []ebs.Copied{started}, CopiesFailed: []ebs.Copied{{VolumeID: "vol-a", Region: "us-west-2", CopyID: "snap-old"}}},
+				{CopiesFailed: []ebs.Copied{{VolumeID: "vol-a", Region: "us-west-2", CopyID: "snap-old"}}},
+			},
+			want:       Counts{CopiesStarted: 1, CopiesNotMade: 1},
+			copyErrors: []string{"copy snap-old (vol-a) in us-west-2 ended in state error"},
+		},
+		{
 			name:  "waiting copies are neither a failure nor a warning",
 			parts: []ebs.Outcomes{{Copies: []ebs.Copied{{VolumeID: "vol-c", Region: "us-west-2", SourceID: "snap-c", Waiting: true}}}},
 			want:  Counts{CopiesWaiting: 1},

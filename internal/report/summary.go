@@ -70,6 +70,7 @@ type tally struct {
 	settled                        map[string]ebs.Settled
 	tagsCut                        map[string]ebs.Created // new snapshot -> its create, when copy_tags were cut
 	copyStarted, copyLast          map[copyKey]ebs.Copied // a due copy's first start, and its latest record
+	copyFailed                     map[string]ebs.Copied  // copies seen in state error, by copy id
 	gone                           map[deletion]bool
 	deleteFailed, inUse, postponed map[deletion]ebs.Deleted
 }
@@ -87,7 +88,7 @@ func (d deletion) compare(o deletion) int {
 
 func newTally() *tally {
 	return &tally{made: map[string]string{}, failed: map[string]string{}, settled: map[string]ebs.Settled{}, tagsCut: map[string]ebs.Created{},
-		copyStarted: map[copyKey]ebs.Copied{}, copyLast: map[copyKey]ebs.Copied{},
+		copyStarted: map[copyKey]ebs.Copied{}, copyLast: map[copyKey]ebs.Copied{}, copyFailed: map[string]ebs.Copied{},
 		gone: map[deletion]bool{}, deleteFailed: map[deletion]ebs.Deleted{}, inUse: map[deletion]ebs.Deleted{}, postponed: map[deletion]ebs.Deleted{}}
 }
 
@@ -104,6 +105,9 @@ func (t *tally) add(part ebs.Outcomes) {
 	}
 	for _, s := range part.Settled {
 		t.settled[s.SnapshotID] = s
+	}
+	for _, c := range part.CopiesFailed {
+		t.copyFailed[c.CopyID] = c
 	}
 	for _, c := range part.Copies {
 		k := copyKey{c.Region, c.VolumeID}
@@ -157,6 +161,11 @@ func (t *tally) copies(r *Region) {
 		case c.Error != "":
 			r.CopyErrors = append(r.CopyErrors, fmt.Sprintf("copy of %s (%s) to %s: %s", c.SourceID, c.VolumeID, c.Region, c.Error))
 		}
+	}
+	// A copy seen in state error was not made (SPEC 6, as a new snapshot).
+	for _, id := range slices.Sorted(maps.Keys(t.copyFailed)) {
+		c := t.copyFailed[id]
+		r.CopyErrors = append(r.CopyErrors, fmt.Sprintf("copy %s (%s) in %s ended in state error", c.CopyID, c.VolumeID, c.Region))
 	}
 }
 

@@ -15,7 +15,18 @@ const (
 	RunsPrefix    = "runs/"
 	LeasesPrefix  = "leases/"
 	JournalPrefix = "journal/"
+	// CopiesPrefix remembers, per pair, the regions its DR copies are in
+	// (never expired: a copy outlives the runs that made it).
+	CopiesPrefix = "copies/"
 )
+
+// CopyDestinationsKey lists the regions where a pair's volumes have DR
+// copies (SPEC 12), so that a destination no volume names any more is
+// still read: its pending copies hold their sources, and its copies whose
+// volume is gone are reported.
+func CopyDestinationsKey(account, prefix, region string) string {
+	return CopiesPrefix + path.Join(account, segment(prefix), region) + ".json"
+}
 
 // runKey names a record of one execution: run-wide when pair is empty,
 // else of one account x region pair.

@@ -102,7 +102,7 @@ func (d Deps) finishPair(ctx context.Context, t RegionTask, plan ebs.Plan, worke
 // error (also past the deadline, which would lose it), and returns the
 // invocation's error, else the record's.
 func (d Deps) recordPart(ctx context.Context, t RegionTask, j journal, out ebs.Outcomes, err error) error {
-	if len(out.Created)+len(out.Deleted)+len(out.Settled) > 0 || err == nil {
+	if len(out.Created)+len(out.Deleted)+len(out.Settled)+len(out.Copies)+len(out.CopiesFailed) > 0 || err == nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		key := runstore.PartKey(t.Run.Execution, t.Account, t.Region, t.Round, j.self)
 		if perr := d.Store.Put(rctx, key, out); perr != nil && err == nil {

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 
 	"github.com/snapper/snapper/internal/ebs"
 	"github.com/snapper/snapper/internal/report"
@@ -32,9 +33,20 @@ func (d Deps) Discover(ctx context.Context, t RegionTask) (RegionTask, error) {
 	}
 	params := t.Run.params()
 	params.Elsewhere = d.elsewhere(ctx, t.Account, log)
+	known := runstore.CopyDestinationsKey(t.Account, t.Run.Prefix, t.Region)
+	if err := d.Store.Get(ctx, known, &params.Elsewhere.Known); err != nil && !errors.Is(err, runstore.ErrNotFound) {
+		return t, failure("discover", err)
+	}
 	plan, err := ebs.Discover(ctx, d.EC2(t.Account, t.Region), d.limits(t.Account, t.Region), t.Region, params)
 	if err != nil {
 		return t, failure("discover", err)
+	}
+	if len(plan.CopyDestinations)+len(params.Elsewhere.Known) > 0 {
+		// Written every run: the next one reads them even if no volume
+		// names them then.
+		if err := d.Store.Put(ctx, known, plan.CopyDestinations); err != nil {
+			return t, failure("discover", err)
+		}
 	}
 	if err := d.Store.Put(ctx, runstore.PlanKey(t.Run.Execution, t.Account, t.Region), plan); err != nil {
 		return t, failure("discover", err)
