@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -290,4 +291,49 @@ func TestRetriedCopyPhaseFindsTheCopyItsIntentNames(t *testing.T) {
 	assert.Len(t, copiesIn(sim, east)[reg+"/"+vol], 1, "found by P_copy_of: no second copy")
 	require.Len(t, out.Copies, 1)
 	assert.True(t, out.Copies[0].Recovered)
+}
+
+// A copy refused outright leaves no intent behind: a retried phase (or a
+// later execution of the run) does not spend a minute looking for it.
+func TestRefusedCopyLeavesNoIntent(t *testing.T) {
+	sim := ec2sim.New()
+	inst := sim.AddInstance(reg, map[string]string{"autosnap": "1", "autosnap_retain": "3", "autosnap_copy": east})
+	vol := sim.AddVolume(reg, inst, nil)
+	sim.Fault = func(_, action string, _ any) error {
+		if action == "CopySnapshot" {
+			return &smithy.GenericAPIError{Code: "UnauthorizedOperation", Fault: smithy.FaultClient}
+		}
+		return nil
+	}
+	journal := &invocationJournal{}
+	runWithCopies(t, sim, copyParams(sim, runTime), journal)
+	made, err := journal.Load(context.Background())
+	require.NoError(t, err)
+	assert.NotContains(t, made.Copies, CopyKey(east, vol))
+}
+
+// invocationJournal keeps one record per invocation, each save replacing
+// that invocation's earlier one, as the run bucket's journal does (an
+// invocation here is one Worker call: Apply, then Copy).
+type invocationJournal struct {
+	records []Made
+	open    bool // the last record is the current invocation's
+}
+
+func (j *invocationJournal) Load(context.Context) (Made, error) {
+	var all Made
+	all.Merge(Made{})
+	for _, r := range j.records {
+		all.Merge(r)
+	}
+	j.open = false // a Load starts an invocation
+	return all, nil
+}
+
+func (j *invocationJournal) Save(_ context.Context, m Made) error {
+	if !j.open {
+		j.records, j.open = append(j.records, Made{}), true
+	}
+	j.records[len(j.records)-1] = m.clone()
+	return nil
 }

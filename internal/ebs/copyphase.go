@@ -48,8 +48,9 @@ type copier struct {
 	out   Outcomes
 	mu    sync.Mutex
 	froms map[string]source // volume -> what its copies copy
-	// unsaved is set when the journal could not record a started copy.
-	unsaved bool
+	// unsaved is set when the journal could not record a started copy;
+	// journaled once this invocation has a record to keep.
+	unsaved, journaled bool
 }
 
 // source is a snapshot a copy copies, with the tags the copy takes.
@@ -282,13 +283,27 @@ func (c *copier) unreachable(dest string, err error) {
 func (c *copier) copyOne(ctx context.Context, dw Worker, mv rules.ManagedVolume, src source, rec *Copied) {
 	// The intent first: a phase retried after a crash that lost the
 	// copy's id looks for it by P_copy_of before copying again.
+	key := CopyKey(rec.Region, rec.VolumeID)
 	c.mu.Lock()
-	c.mine.Copies[CopyKey(rec.Region, rec.VolumeID)] = CopyRecord{Run: rules.RunTag(src.RunTime()), SourceID: src.ID}
+	c.mine.Copies[key] = CopyRecord{Run: rules.RunTag(src.RunTime()), SourceID: src.ID}
+	c.journaled = true
 	c.mu.Unlock()
 	if err := c.save(ctx); err != nil {
 		rec.Waiting = true // no record, no copy: the next run
 		return
 	}
+	if unknown := c.attempt(ctx, dw, mv, src, rec); rec.CopyID == "" && !unknown {
+		// Clearly not started: a retried phase need not look for it.
+		c.mu.Lock()
+		delete(c.mine.Copies, key)
+		c.mu.Unlock()
+		_ = c.save(ctx)
+	}
+}
+
+// attempt makes the CopySnapshot calls; unknown tells whether one of
+// them may have started a copy that was not found.
+func (c *copier) attempt(ctx context.Context, dw Worker, mv rules.ManagedVolume, src source, rec *Copied) (unknown bool) {
 	retryer := awsconf.RetryOnly(errkind.Expired...)
 	in, cut := c.copyInput(rec.Region, mv, src)
 	rec.TagsCut = cut
@@ -302,27 +317,29 @@ func (c *copier) copyOne(ctx context.Context, dw Worker, mv rules.ManagedVolume,
 		switch {
 		case err == nil:
 			c.started(rec, aws.ToString(out.SnapshotId), src)
-			return
+			return unknown
 		case errors.As(err, &waited), errkind.Is(err, errkind.CopyLimit):
 			rec.Waiting, rec.Error = true, ""
-			return
+			return unknown
 		}
 		rec.Error = describe(err)
 		if !errkind.OutcomeUnknown(err) {
-			return
+			return unknown
 		}
+		unknown = true
 		id, lerr := c.lookupCopy(ctx, dw, src.ID)
 		if id != "" {
 			rec.Recovered = true
 			c.started(rec, id, src)
-			return
+			return unknown
 		}
 		if lerr != nil {
 			rec.Error = fmt.Sprintf("%s; looking it up by its %s tag failed: %v", rec.Error, c.keys.CopyOf, lerr)
-			return
+			return unknown
 		}
 	}
 	rec.Error += fmt.Sprintf(" (after %d attempts, each looked up by its %s tag)", maxCreates, c.keys.CopyOf)
+	return unknown
 }
 
 // started records a copy that exists, in the journal at once: a retried
@@ -366,7 +383,10 @@ func (c *copier) saveFailed() bool {
 }
 
 func (c *copier) save(ctx context.Context) error {
-	if c.job.Journal == nil || c.job.Params.DryRun || len(c.mine.Copies) == 0 {
+	c.mu.Lock()
+	journaled := c.journaled
+	c.mu.Unlock()
+	if c.job.Journal == nil || c.job.Params.DryRun || !journaled {
 		return nil
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
