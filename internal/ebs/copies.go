@@ -112,8 +112,11 @@ func holdCopiedSources(ctx context.Context, plan *Plan, keys rules.Keys, el *Els
 			}
 			plan.Coverage.CopyRegionErrors[dest] = describe(err)
 			plan.CopyDestinations = append(plan.CopyDestinations, dest) // still there, presumably
+			// Any of the volumes copied there may have a pending copy: the
+			// ones that name it, or, for a region only remembered (a
+			// P_copy removed or changed), any volume of the pair.
 			for i, v := range plan.Volumes {
-				if slices.Contains(v.CopyTo, dest) {
+				if slices.Contains(v.CopyTo, dest) || !slices.Contains(named, dest) {
 					plan.Volumes[i].Delete, plan.Volumes[i].Displaced = nil, nil
 				}
 			}

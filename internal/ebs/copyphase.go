@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -211,7 +212,11 @@ func (c *copier) volume(ctx context.Context, d *destination, v rules.VolumePlan)
 		}
 		c.out.Copies = append(c.out.Copies, rec)
 		if rec.CopyID == "" && !rec.DryRun {
-			return // nothing of a volume whose copy did not start goes
+			// Nothing of a volume whose copy did not start goes, but its
+			// copies in error, which are no restore point (and would be
+			// reported not made again every run).
+			c.prune(ctx, d.dw, d.name, v.VolumeID, plan.Broken)
+			return
 		}
 	}
 	c.prune(ctx, d.dw, d.name, v.VolumeID, plan.Delete)
@@ -255,9 +260,13 @@ func (c *copier) copiesOf(dest, volumeID string, listing copyListing) []rules.Sn
 	for _, s := range listing.mine[volumeID] {
 		out = append(out, s.Snapshot)
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, m := range []Made{c.made, c.mine} {
-		if rec, ok := m.Copies[CopyKey(dest, volumeID)]; ok && rec.ID != "" && !slices.ContainsFunc(out, func(s rules.Snapshot) bool { return s.ID == rec.ID }) {
-			out = append(out, rules.Snapshot{ID: rec.ID, VolumeID: rules.CopyVolumePlaceholder, State: rules.StatePending, Run: rec.Run})
+		for key, rec := range m.Copies {
+			if strings.HasPrefix(key, copyPrefix(dest, volumeID)) && rec.ID != "" && !slices.ContainsFunc(out, func(s rules.Snapshot) bool { return s.ID == rec.ID }) {
+				out = append(out, rules.Snapshot{ID: rec.ID, VolumeID: rules.CopyVolumePlaceholder, State: rules.StatePending, Run: rec.Run})
+			}
 		}
 	}
 	return out
@@ -283,13 +292,18 @@ func (c *copier) unreachable(dest string, err error) {
 func (c *copier) copyOne(ctx context.Context, dw Worker, mv rules.ManagedVolume, src source, rec *Copied) {
 	// The intent first: a phase retried after a crash that lost the
 	// copy's id looks for it by P_copy_of before copying again.
-	key := CopyKey(rec.Region, rec.VolumeID)
+	key := CopyKey(rec.Region, rec.VolumeID, src.ID)
 	c.mu.Lock()
 	c.mine.Copies[key] = CopyRecord{Run: rules.RunTag(src.RunTime()), SourceID: src.ID}
 	c.journaled = true
 	c.mu.Unlock()
 	if err := c.save(ctx); err != nil {
-		rec.Waiting = true // no record, no copy: the next run
+		// No record, no copy: the next run. Nor is the intent kept, or a
+		// later save would make a retried phase look for a copy never made.
+		c.mu.Lock()
+		delete(c.mine.Copies, key)
+		c.mu.Unlock()
+		rec.Waiting = true
 		return
 	}
 	if unknown := c.attempt(ctx, dw, mv, src, rec); rec.CopyID == "" && !unknown {
@@ -347,7 +361,7 @@ func (c *copier) attempt(ctx context.Context, dw Worker, mv rules.ManagedVolume,
 func (c *copier) started(rec *Copied, id string, src source) {
 	rec.CopyID, rec.Error = id, ""
 	c.mu.Lock()
-	c.mine.Copies[CopyKey(rec.Region, rec.VolumeID)] = CopyRecord{ID: id, Run: rules.RunTag(src.RunTime()), SourceID: src.ID}
+	c.mine.Copies[CopyKey(rec.Region, rec.VolumeID, src.ID)] = CopyRecord{ID: id, Run: rules.RunTag(src.RunTime()), SourceID: src.ID}
 	c.mu.Unlock()
 	if err := c.save(context.Background()); err != nil {
 		// Retried at the end; until then a retried phase might not know
@@ -363,8 +377,8 @@ func (c *copier) started(rec *Copied, id string, src source) {
 // the save was lost) by its P_copy_of tag, polling through the describe
 // lag; found, it is this copy.
 func (c *copier) startedUnrecorded(ctx context.Context, dw Worker, rec *Copied, src source) bool {
-	intent, ok := c.made.Copies[CopyKey(rec.Region, rec.VolumeID)]
-	if !ok || intent.ID != "" || intent.SourceID != src.ID {
+	intent, ok := c.made.Copies[CopyKey(rec.Region, rec.VolumeID, src.ID)]
+	if !ok || intent.ID != "" {
 		return false
 	}
 	id, err := c.lookupCopy(ctx, dw, src.ID)

@@ -21,7 +21,7 @@ type Made struct {
 	// Settled maps a new snapshot to the state (completed or error) in
 	// which its displaced snapshots were decided.
 	Settled map[string]string `json:"settled,omitempty"`
-	// Copies maps a destination and volume (CopyKey) to the DR copy this
+	// Copies maps a destination, volume and source (CopyKey) to the DR copy this
 	// run started there (SPEC 12): a describe in the destination may not
 	// show it yet, and a second copy would be a duplicate.
 	Copies map[string]CopyRecord `json:"copies,omitempty"`
@@ -38,8 +38,15 @@ type CopyRecord struct {
 	SourceID string `json:"source_id,omitempty"`
 }
 
-// CopyKey names a volume's copies in one destination in Made.Copies.
-func CopyKey(region, volumeID string) string { return region + "/" + volumeID }
+// CopyKey names a copy of one source of a volume in one destination in
+// Made.Copies: executions of one run time may copy different restore
+// points of a volume (this run's snapshot completed for the later one),
+// and every such copy must hold its source.
+func CopyKey(region, volumeID, sourceID string) string {
+	return copyPrefix(region, volumeID) + sourceID
+}
+
+func copyPrefix(region, volumeID string) string { return region + "/" + volumeID + "/" }
 
 // Merge adds o's entries to m.
 func (m *Made) Merge(o Made) {

@@ -118,6 +118,11 @@ type CopyPlan struct {
 	// Kept counts the copies' restore points that stay, the new one's
 	// included.
 	Kept int `json:"kept"`
+	// Pending is set when a copy of the volume is pending there: no new
+	// copy starts until it is completed (not a failure).
+	Pending bool `json:"pending,omitempty"`
+	// Broken are the copies in state error (also in Delete).
+	Broken []string `json:"broken,omitempty"`
 }
 
 // PlanCopy applies SPEC 12 to one volume's copies in one destination:
@@ -130,7 +135,12 @@ type CopyPlan struct {
 func PlanCopy(mv ManagedVolume, region string, newest *Snapshot, copies []Snapshot, loc *time.Location) CopyPlan {
 	plan := CopyPlan{Region: region}
 	points, broken := restorePoints(copies, farFuture)
-	if newest != nil && !slices.ContainsFunc(points, func(p point) bool { return p.run.Equal(newest.RunTime()) }) {
+	// While a copy is pending no other starts, and none pending is
+	// deleted (as SPEC 4 for snapshots): a copy slower than the interval
+	// would otherwise be replaced by a new full copy every run and the
+	// destination would never hold a completed one.
+	plan.Pending = slices.ContainsFunc(points, func(p point) bool { return !p.completed })
+	if newest != nil && !plan.Pending && !slices.ContainsFunc(points, func(p point) bool { return p.run.Equal(newest.RunTime()) }) {
 		src := *newest
 		plan.Source = &src
 		points = insertThisRun(points, newest.RunTime())
@@ -141,18 +151,19 @@ func PlanCopy(mv ManagedVolume, region string, newest *Snapshot, copies []Snapsh
 	afterCompletion := keepRule(points, settings, loc, func(p point) bool { return p.completed || p.this })
 	for i, p := range points {
 		switch {
-		case !kept(p, keep[i]):
+		case !kept(p, keep[i]) && p.completed:
 			plan.Delete = append(plan.Delete, ids(p.members)...)
 			continue
 		case p.completed:
 			plan.Delete = append(plan.Delete, ids(p.members[1:])...)
 		}
 		plan.Kept++
-		if !kept(p, afterCompletion[i]) {
+		if !kept(p, afterCompletion[i]) && p.completed {
 			plan.Displaced = append(plan.Displaced, ids(p.members)...)
 		}
 	}
 	plan.Delete = append(plan.Delete, broken...)
+	plan.Broken = broken
 	return plan
 }
 

@@ -50,9 +50,9 @@ func TestPairRemembersWhereItsCopiesAre(t *testing.T) {
 		return task
 	}
 	task := run("first", now)
-	var known []string
+	var known map[string]time.Time
 	require.NoError(t, deps.Store.Get(ctx, runstore.CopyDestinationsKey(task.Account, "autosnap", region), &known))
-	assert.Equal(t, []string{dest}, known)
+	assert.Equal(t, map[string]time.Time{dest: now}, known)
 	copies := w.sim.Snapshots(dest)
 	require.Len(t, copies, 1)
 	source := copies[0].Tags["autosnap_copy_of"]

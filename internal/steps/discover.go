@@ -3,6 +3,9 @@ package steps
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
+	"time"
 
 	"github.com/snapper/snapper/internal/ebs"
 	"github.com/snapper/snapper/internal/report"
@@ -33,20 +36,17 @@ func (d Deps) Discover(ctx context.Context, t RegionTask) (RegionTask, error) {
 	}
 	params := t.Run.params()
 	params.Elsewhere = d.elsewhere(ctx, t.Account, log)
-	known := runstore.CopyDestinationsKey(t.Account, t.Run.Prefix, t.Region)
-	if err := d.Store.Get(ctx, known, &params.Elsewhere.Known); err != nil && !errors.Is(err, runstore.ErrNotFound) {
+	memory := copyRegions{key: runstore.CopyDestinationsKey(t.Account, t.Run.Prefix, t.Region)}
+	if err := memory.load(ctx, d.Store); err != nil {
 		return t, failure("discover", err)
 	}
+	params.Elsewhere.Known = memory.regions()
 	plan, err := ebs.Discover(ctx, d.EC2(t.Account, t.Region), d.limits(t.Account, t.Region), t.Region, params)
 	if err != nil {
 		return t, failure("discover", err)
 	}
-	if len(plan.CopyDestinations)+len(params.Elsewhere.Known) > 0 {
-		// Written every run: the next one reads them even if no volume
-		// names them then.
-		if err := d.Store.Put(ctx, known, plan.CopyDestinations); err != nil {
-			return t, failure("discover", err)
-		}
+	if err := memory.save(ctx, d.Store, plan.CopyDestinations, t.Run); err != nil {
+		return t, failure("discover", err)
 	}
 	if err := d.Store.Put(ctx, runstore.PlanKey(t.Run.Execution, t.Account, t.Region), plan); err != nil {
 		return t, failure("discover", err)
@@ -72,4 +72,48 @@ func (d Deps) recordFailure(ctx context.Context, t RegionTask, log stepLog) (Reg
 	log.Warn("pair failed", "error", summary.Failed)
 	t.Done = true
 	return t, nil
+}
+
+// copyRegions is a pair's memory of the regions its DR copies are in
+// (SPEC 12): region -> the run time it was last seen to hold the pair's
+// copies, or named by a volume. A region is read every run until it has
+// shown none for copyRegionsKept: one empty listing is not enough, since
+// a copy just started may not show in a describe yet.
+type copyRegions struct {
+	key  string
+	seen map[string]time.Time
+}
+
+// copyRegionsKept is how long a region without copies is remembered.
+const copyRegionsKept = 30 * 24 * time.Hour
+
+func (m *copyRegions) load(ctx context.Context, store runstore.Store) error {
+	err := store.Get(ctx, m.key, &m.seen)
+	if errors.Is(err, runstore.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+func (m *copyRegions) regions() []string { return slices.Sorted(maps.Keys(m.seen)) }
+
+// save notes the regions the plan found copies in, or that its volumes
+// name, and forgets those not seen for copyRegionsKept. A dry run writes
+// nothing: it may run beside a real one, and decides nothing to keep.
+func (m *copyRegions) save(ctx context.Context, store runstore.Store, found []string, run Run) error {
+	if run.DryRun || len(found)+len(m.seen) == 0 {
+		return nil
+	}
+	next := map[string]time.Time{}
+	for region, at := range m.seen {
+		if run.Time.Sub(at) < copyRegionsKept {
+			next[region] = at
+		}
+	}
+	for _, region := range found {
+		if at, ok := next[region]; !ok || run.Time.After(at) {
+			next[region] = run.Time
+		}
+	}
+	return store.Put(ctx, m.key, next)
 }
