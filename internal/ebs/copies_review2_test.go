@@ -2,7 +2,6 @@ package ebs
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -34,12 +33,8 @@ func TestUnreadableRememberedDestinationHoldsEverySource(t *testing.T) {
 	}
 	p := copyParams(sim, runTime)
 	p.Elsewhere.Known = []string{east}
-	plan, err := Discover(context.Background(), sim.Region(reg), Limits{}, reg, p)
-	require.NoError(t, err)
+	plan := applyPair(t, sim, Worker{EC2: sim.Region(reg), Concurrency: 2, LookupFor: time.Millisecond}, p, &memJournal{})
 	t.Logf("copy region errors: %v; memory written: %v; plan deletes %v", plan.Coverage.CopyRegionErrors, plan.CopyDestinations, plan.Volumes[0].Delete)
-	w := Worker{EC2: sim.Region(reg), Concurrency: 2, LookupFor: time.Millisecond}
-	_, _, err = w.Apply(context.Background(), Job{Params: p, Plan: plan, MaxDeletes: NoCeiling, Journal: &memJournal{}})
-	require.NoError(t, err)
 	assert.Contains(t, snapIDs(sim, reg), srcID, "source of a copy pending in an unreadable remembered destination was deleted")
 }
 
@@ -73,20 +68,6 @@ func TestEveryCopyOfTheRunHoldsItsSource(t *testing.T) {
 	assert.Contains(t, snapIDs(sim, reg), srcPrev, "source of execution 1's pending copy deleted by execution 3")
 }
 
-// firstSaveFails loses the first save only (an S3 hiccup).
-type firstSaveFails struct {
-	invocationJournal
-	saves int
-}
-
-func (j *firstSaveFails) Save(ctx context.Context, m Made) error {
-	j.saves++
-	if j.saves == 1 {
-		return errors.New("S3: 503 SlowDown")
-	}
-	return j.invocationJournal.Save(ctx, m)
-}
-
 // R3: the intent whose save failed stays in c.mine (no CopySnapshot was
 // made); the phase's next save persists it. A later phase of the same run
 // (retry, second execution) then polls for a copy that never existed.
@@ -101,7 +82,7 @@ func TestFailedIntentSaveLeavesNoIntent(t *testing.T) {
 	plan, err := Discover(ctx, sim.Region(reg), Limits{}, reg, p)
 	require.NoError(t, err)
 	w := Worker{EC2: sim.Region(reg), Concurrency: 2, LookupFor: time.Millisecond}
-	j := &firstSaveFails{}
+	j := &flakyJournal{failing: func(n int) bool { return n == 1 }} // an S3 hiccup
 	// Apply needs no save here (the pair's snapshot is made by Apply with
 	// its own saves): count only the copy phase's saves.
 	_, _, err = w.Apply(ctx, Job{Params: p, Plan: plan, MaxDeletes: NoCeiling, Journal: &memJournal{}})

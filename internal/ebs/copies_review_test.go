@@ -48,11 +48,7 @@ func TestReviewSourceOfAPendingCopyStaysAfterPCopyChanged(t *testing.T) {
 
 			p := copyParams(sim, runTime)
 			p.Elsewhere.Known = []string{east} // the pair's memory of where its copies are
-			plan, err := Discover(context.Background(), sim.Region(reg), Limits{}, reg, p)
-			require.NoError(t, err)
-			w := Worker{EC2: sim.Region(reg), Concurrency: 2, LookupFor: time.Millisecond}
-			_, _, err = w.Apply(context.Background(), Job{Params: p, Plan: plan, MaxDeletes: NoCeiling, Journal: &memJournal{}})
-			require.NoError(t, err)
+			applyPair(t, sim, Worker{EC2: sim.Region(reg), Concurrency: 2, LookupFor: time.Millisecond}, p, &memJournal{})
 			assert.Contains(t, snapIDs(sim, reg), srcID, "source of a pending copy in us-east-1 was deleted")
 		})
 	}
@@ -184,17 +180,20 @@ func TestReviewSecondExecutionKeepsTheSourceOfACopyInDescribeLag(t *testing.T) {
 	assert.Contains(t, snapIDs(sim, reg), srcPrev, "the source of the pending copy was deleted")
 }
 
-// failingJournal loses its saves while fail is set.
-type failingJournal struct {
-	memJournal
-	fail bool
+// flakyJournal is the run bucket's journal (one record per invocation)
+// whose saves fail as failing says, given the save's number (from 1).
+type flakyJournal struct {
+	invocationJournal
+	saves   int
+	failing func(n int) bool
 }
 
-func (j *failingJournal) Save(ctx context.Context, m Made) error {
-	if j.fail {
+func (j *flakyJournal) Save(ctx context.Context, m Made) error {
+	j.saves++
+	if j.failing != nil && j.failing(j.saves) {
 		return errors.New("S3: 503 SlowDown")
 	}
-	return j.memJournal.Save(ctx, m)
+	return j.invocationJournal.Save(ctx, m)
 }
 
 // F5: the copy phase retried after its journal saves were lost (S3), the
@@ -206,17 +205,14 @@ func TestReviewRetriedCopyPhaseAfterLostSaveMakesNoDuplicate(t *testing.T) {
 	vol := sim.AddVolume(reg, inst, nil)
 	ctx := context.Background()
 	p := copyParams(sim, runTime)
-	plan, err := Discover(ctx, sim.Region(reg), Limits{}, reg, p)
-	require.NoError(t, err)
-	journal := &failingJournal{}
+	journal := &flakyJournal{}
 	w := Worker{EC2: sim.Region(reg), Concurrency: 2, LookupFor: time.Millisecond}
-	_, _, err = w.Apply(ctx, Job{Params: p, Plan: plan, MaxDeletes: NoCeiling, Journal: journal})
-	require.NoError(t, err)
+	plan := applyPair(t, sim, w, p, journal)
 	sim.DescribeLag = time.Hour
-	journal.fail = true
-	_, err = w.Copy(ctx, CopyJob{Params: p, Plan: plan, MaxDeletes: NoCeiling, Journal: journal, Destination: simDestination(sim)})
+	journal.failing = func(int) bool { return true }
+	_, err := w.Copy(ctx, CopyJob{Params: p, Plan: plan, MaxDeletes: NoCeiling, Journal: journal, Destination: simDestination(sim)})
 	require.Error(t, err, "the phase fails (its record could not be saved) and the state machine retries it")
-	journal.fail = false
+	journal.failing = nil
 	_, err = w.Copy(ctx, CopyJob{Params: p, Plan: plan, MaxDeletes: NoCeiling, Journal: journal, Destination: simDestination(sim)})
 	require.NoError(t, err)
 	assert.Len(t, copiesIn(sim, east)[reg+"/"+vol], 1, "one copy per restore point")
@@ -248,21 +244,6 @@ func TestReviewDryRunHonoursCopyConcurrency(t *testing.T) {
 	assert.Equal(t, 3, waiting)
 }
 
-// saveCounter fails every save after the first `ok` ones while failing.
-type saveCounter struct {
-	memJournal
-	ok, saves int
-	failing   bool
-}
-
-func (j *saveCounter) Save(ctx context.Context, m Made) error {
-	j.saves++
-	if j.failing && j.saves > j.ok {
-		return errors.New("S3: 503 SlowDown")
-	}
-	return j.memJournal.Save(ctx, m)
-}
-
 // The copy's intent was saved, the copy started, and its id was lost
 // (the save after it failed): the retried phase finds the copy by
 // P_copy_of, through the describe lag, instead of copying again.
@@ -274,18 +255,16 @@ func TestRetriedCopyPhaseFindsTheCopyItsIntentNames(t *testing.T) {
 	vol := sim.AddVolume(reg, inst, nil)
 	ctx := context.Background()
 	p := copyParams(sim, runTime)
-	plan, err := Discover(ctx, sim.Region(reg), Limits{}, reg, p)
-	require.NoError(t, err)
-	journal := &saveCounter{}
+	journal := &flakyJournal{}
 	w := Worker{EC2: sim.Region(reg), Concurrency: 2, Now: sim.Clock.Now, Sleep: sim.Clock.Sleep}
-	_, _, err = w.Apply(ctx, Job{Params: p, Plan: plan, MaxDeletes: NoCeiling, Journal: journal})
-	require.NoError(t, err)
+	plan := applyPair(t, sim, w, p, journal)
 	sim.DescribeLag = 20 * time.Second
-	journal.ok, journal.saves, journal.failing = 1, 0, true // the intent is saved, nothing after it
-	_, err = w.Copy(ctx, CopyJob{Params: p, Plan: plan, MaxDeletes: NoCeiling, Journal: journal, Destination: simDestination(sim)})
+	first := journal.saves + 1 // the intent is saved, nothing after it
+	journal.failing = func(n int) bool { return n > first }
+	_, err := w.Copy(ctx, CopyJob{Params: p, Plan: plan, MaxDeletes: NoCeiling, Journal: journal, Destination: simDestination(sim)})
 	require.Error(t, err)
 	require.Len(t, copiesIn(sim, east)[reg+"/"+vol], 1)
-	journal.failing = false
+	journal.failing = nil
 	out, err := w.Copy(ctx, CopyJob{Params: p, Plan: plan, MaxDeletes: NoCeiling, Journal: journal, Destination: simDestination(sim)})
 	require.NoError(t, err)
 	assert.Len(t, copiesIn(sim, east)[reg+"/"+vol], 1, "found by P_copy_of: no second copy")

@@ -43,18 +43,27 @@ type copyRunResult struct {
 func runWithCopies(t *testing.T, sim *ec2sim.Sim, p Params, journal Journal, beforeCopies ...func()) copyRunResult {
 	t.Helper()
 	ctx := context.Background()
-	plan, err := Discover(ctx, sim.Region(reg), Limits{}, reg, p)
-	require.NoError(t, err)
 	w := Worker{EC2: sim.Region(reg), Concurrency: 2, LookupFor: time.Millisecond}
-	_, next, err := w.Apply(ctx, Job{Params: p, Plan: plan, MaxDeletes: NoCeiling, Journal: journal})
-	require.NoError(t, err)
-	require.Equal(t, len(plan.Volumes), next)
+	plan := applyPair(t, sim, w, p, journal)
 	for _, f := range beforeCopies {
 		f()
 	}
 	out, err := w.Copy(ctx, CopyJob{Params: p, Plan: plan, MaxDeletes: NoCeiling, Journal: journal, Destination: simDestination(sim)})
 	require.NoError(t, err)
 	return copyRunResult{plan: plan, copied: out}
+}
+
+// applyPair does one run of the pair up to its copy phase: Discover and
+// every volume's Apply.
+func applyPair(t *testing.T, sim *ec2sim.Sim, w Worker, p Params, journal Journal) Plan {
+	t.Helper()
+	ctx := context.Background()
+	plan, err := Discover(ctx, sim.Region(reg), Limits{}, reg, p)
+	require.NoError(t, err)
+	_, next, err := w.Apply(ctx, Job{Params: p, Plan: plan, MaxDeletes: NoCeiling, Journal: journal})
+	require.NoError(t, err)
+	require.Equal(t, len(plan.Volumes), next)
+	return plan
 }
 
 // copiesIn are the prefix's copies in a region, by P_source.

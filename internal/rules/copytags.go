@@ -35,14 +35,7 @@ func CopiedTags(k Keys, vol, inst map[string]string) (copied map[string]string, 
 			copied[key] = v
 		}
 	}
-	room := MaxTags - len(k.SnapshotTagKeys())
-	keys := slices.Sorted(maps.Keys(copied))
-	if len(keys) > room {
-		cut = keys[room:]
-		for _, key := range cut {
-			delete(copied, key)
-		}
-	}
+	cut = cutInKeyOrder(copied, MaxTags-len(k.SnapshotTagKeys()))
 	if len(copied) == 0 {
 		copied = nil
 	}
@@ -68,13 +61,18 @@ func CopiedFromSource(k Keys, source map[string]string) (copied map[string]strin
 			copied[key] = v
 		}
 	}
-	room := MaxTags - len(k.CopyTagKeys())
+	return copied, cutInKeyOrder(copied, MaxTags-len(k.CopyTagKeys()))
+}
+
+// cutInKeyOrder keeps the first room keys of copied in key order (EC2's
+// tag limit beside the tool's own) and returns the keys it removed.
+func cutInKeyOrder(copied map[string]string, room int) []string {
 	keys := slices.Sorted(maps.Keys(copied))
-	if len(keys) > room {
-		cut = keys[room:]
-		for _, key := range cut {
-			delete(copied, key)
-		}
+	if len(keys) <= room {
+		return nil
 	}
-	return copied, cut
+	for _, key := range keys[room:] {
+		delete(copied, key)
+	}
+	return keys[room:]
 }
