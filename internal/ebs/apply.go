@@ -157,6 +157,10 @@ type Outcomes struct {
 	// Buckets are what the client buckets held at the end, for the next
 	// invocation (not part of the record).
 	Buckets *BucketState `json:"-"`
+	// At is when the part was recorded: of a retried invocation's parts
+	// (one round, random invocation ids) the later one says how it ended.
+	At    time.Time `json:"at,omitzero"`
+	Round int       `json:"round,omitempty"`
 	// Unfinished is set when every volume was handled but what completed
 	// snapshots displace is not all deleted yet: one more invocation.
 	Unfinished bool `json:"unfinished,omitempty"`

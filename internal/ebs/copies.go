@@ -2,14 +2,16 @@ package ebs
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/snapper/snapper/internal/errkind"
 	"github.com/snapper/snapper/internal/rules"
 )
 
@@ -33,6 +35,10 @@ type Copied struct {
 	DryRun  bool     `json:"dry_run,omitempty"`
 	Error   string   `json:"error,omitempty"`
 	TagsCut []string `json:"tags_cut,omitempty"`
+	// Behind says, for a waiting copy, how far the volume's completed
+	// copies there lag when that is more than twice its interval: a
+	// warning, so a copy limit that starves a fleet is seen.
+	Behind string `json:"behind,omitempty"`
 }
 
 // CopyRegions are the destinations the plan's volumes copy to, sorted.
@@ -61,15 +67,28 @@ type copyListing struct {
 // while it cannot be read every source that may be copied is kept).
 const destinationReadAttempts = 4
 
-// briefReads is a destination's client with destinationReadAttempts.
+// briefReads is a destination's client whose reads give up after
+// destinationReadAttempts on anything but throttling, which is retried as
+// everywhere (a busy region is not a region that is down).
 type briefReads struct{ Reader }
 
 func (b briefReads) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error) {
 	return b.Reader.DescribeSnapshots(ctx, in, append(optFns, func(o *ec2.Options) {
 		if o.Retryer != nil {
-			o.Retryer = retry.AddWithMaxAttempts(o.Retryer, destinationReadAttempts)
+			o.Retryer = downFast{o.Retryer}
 		}
 	})...)
+}
+
+// downFast stops retrying a failure other than throttling at
+// destinationReadAttempts.
+type downFast struct{ aws.Retryer }
+
+func (r downFast) RetryDelay(attempt int, err error) (time.Duration, error) {
+	if attempt >= destinationReadAttempts && !errkind.Is(err, errkind.Throttle...) {
+		return 0, fmt.Errorf("gave up after %d attempts: %w", attempt, err)
+	}
+	return r.Retryer.RetryDelay(attempt, err)
 }
 
 // listCopies lists the prefix's copies in a destination (every page).
@@ -111,7 +130,11 @@ func holdCopiedSources(ctx context.Context, plan *Plan, keys rules.Keys, el *Els
 				plan.Coverage.CopyRegionErrors = map[string]string{}
 			}
 			plan.Coverage.CopyRegionErrors[dest] = describe(err)
-			plan.CopyDestinations = append(plan.CopyDestinations, dest) // still there, presumably
+			if slices.Contains(named, dest) {
+				// Named, so remembered anyway; one only remembered keeps its
+				// last sighting, and is forgotten a month after it.
+				plan.CopyDestinations = append(plan.CopyDestinations, dest)
+			}
 			// Any of the volumes copied there may have a pending copy: the
 			// ones that name it, or, for a region only remembered (a
 			// P_copy removed or changed), any volume of the pair.

@@ -114,17 +114,68 @@ func (c *copier) sources(ctx context.Context) (map[string]source, error) {
 			return nil, err
 		}
 	}
-	out := map[string]source{}
+	options := map[string][]source{} // volume -> completed candidates, newest first
 	for _, v := range c.job.Plan.Volumes {
-		if s, ok := found[c.made.Snapshots[v.VolumeID]]; ok && s.State == rules.StateCompleted {
-			out[v.VolumeID] = s
-		} else if v.CopyFrom != nil {
-			if s, ok := found[v.CopyFrom.ID]; ok && s.State == rules.StateCompleted {
-				out[v.VolumeID] = s
+		for _, id := range []string{c.made.Snapshots[v.VolumeID], copyFromID(v)} {
+			if s, ok := found[id]; ok && id != "" && s.State == rules.StateCompleted {
+				options[v.VolumeID] = append(options[v.VolumeID], s)
 			}
 		}
 	}
-	return out, nil
+	return pickSources(c.job.Plan.Volumes, options), nil
+}
+
+func copyFromID(v rules.VolumePlan) string {
+	if v.CopyFrom == nil {
+		return ""
+	}
+	return v.CopyFrom.ID
+}
+
+// pickSources takes each volume's newest completed candidate, but for the
+// members of a crash-consistent set the newest run time every member has
+// completed: copies of one set taken from different runs would give the
+// destination no consistent restore point. A set without a common run
+// copies nothing this run.
+func pickSources(volumes []rules.VolumePlan, options map[string][]source) map[string]source {
+	out := map[string]source{}
+	members := map[string][]string{} // set -> members with copies
+	for _, v := range volumes {
+		if v.Problem != "" || len(v.CopyTo) == 0 {
+			continue
+		}
+		if v.Set != "" {
+			members[v.Set] = append(members[v.Set], v.VolumeID)
+		} else if len(options[v.VolumeID]) > 0 {
+			out[v.VolumeID] = options[v.VolumeID][0]
+		}
+	}
+	for _, vols := range members {
+		for _, run := range candidateRuns(options[vols[0]]) {
+			picked := map[string]source{}
+			for _, vol := range vols {
+				for _, s := range options[vol] {
+					if s.RunTime().Equal(run) {
+						picked[vol] = s
+					}
+				}
+			}
+			if len(picked) == len(vols) {
+				maps.Copy(out, picked)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func candidateRuns(options []source) []time.Time {
+	var runs []time.Time
+	for _, s := range options {
+		runs = append(runs, s.RunTime())
+	}
+	slices.SortFunc(runs, func(a, b time.Time) int { return b.Compare(a) })
+	return runs
 }
 
 func (c *copier) describeSources(ctx context.Context, ids []string, found map[string]source) error {
@@ -166,12 +217,51 @@ func (c *copier) toRegion(ctx context.Context, name string) {
 		return
 	}
 	d.listing, d.inflight = listing, listing.pending
-	for _, v := range c.job.Plan.Volumes {
-		if v.Problem == "" && slices.Contains(v.CopyTo, name) {
-			c.volume(ctx, d, v)
-		}
+	for _, v := range c.byCopyAge(d) {
+		c.volume(ctx, d, v)
 	}
 	c.watchNew(ctx, d)
+}
+
+// byCopyAge orders the volumes copied to d by the run time of their
+// newest copy there, oldest first (none first of all): under the copy
+// limit the slots go round the fleet, not to the same volumes every run.
+func (c *copier) byCopyAge(d *destination) []rules.VolumePlan {
+	var vols []rules.VolumePlan
+	newest := map[string]time.Time{}
+	for _, v := range c.job.Plan.Volumes {
+		if v.Problem != "" || !slices.Contains(v.CopyTo, d.name) {
+			continue
+		}
+		vols = append(vols, v)
+		for _, s := range c.copiesOf(d.name, v.VolumeID, d.listing) {
+			if s.State != rules.StateError && s.RunTime().After(newest[v.VolumeID]) {
+				newest[v.VolumeID] = s.RunTime()
+			}
+		}
+	}
+	slices.SortStableFunc(vols, func(a, b rules.VolumePlan) int { return newest[a.VolumeID].Compare(newest[b.VolumeID]) })
+	return vols
+}
+
+// behind says how far the volume's completed copies in a destination lag
+// when its copy has to wait: none at all, or the newest older than twice
+// the volume's interval (as SPEC 6 judges a volume overdue); "" if not.
+func (c *copier) behind(v rules.VolumePlan, copies []rules.Snapshot) string {
+	var newest *time.Time
+	for _, s := range copies {
+		if run := s.RunTime(); s.State == rules.StateCompleted && (newest == nil || run.After(*newest)) {
+			newest = &run
+		}
+	}
+	sched := c.job.Params.Schedule()
+	switch {
+	case newest == nil:
+		return "it has no completed copy there"
+	case sched.Unit(sched.Run)-sched.Unit(*newest) > 2*v.Every:
+		return fmt.Sprintf("its newest completed copy there is %d intervals old", sched.Unit(sched.Run)-sched.Unit(*newest))
+	}
+	return ""
 }
 
 // volume does one volume's copy and prunes its copies in d. A copy in
@@ -195,7 +285,7 @@ func (c *copier) volume(ctx context.Context, d *destination, v rules.VolumePlan)
 		rec := Copied{VolumeID: v.VolumeID, Region: d.name, SourceID: plan.Source.ID}
 		switch {
 		case d.full || d.inflight >= d.limit || c.w.stop(ctx, c.w.now(), c.job.StopAt):
-			rec.Waiting = true
+			rec.Waiting, rec.Behind = true, c.behind(v, copies)
 		case c.job.Params.DryRun: // counted in flight: a dry run shows what a run would start
 			rec.DryRun = true
 			d.inflight++
@@ -280,8 +370,13 @@ func (c *copier) unreachable(dest string, err error) {
 		if !ok || v.Problem != "" || !slices.Contains(v.CopyTo, dest) {
 			continue
 		}
-		c.out.Copies = append(c.out.Copies, Copied{VolumeID: v.VolumeID, Region: dest, SourceID: s.ID, DryRun: c.job.Params.DryRun,
-			Error: fmt.Sprintf("destination %s could not be read: %s", dest, describe(err))})
+		rec := Copied{VolumeID: v.VolumeID, Region: dest, SourceID: s.ID, DryRun: c.job.Params.DryRun}
+		if errkind.Is(err, errkind.Throttle...) {
+			rec.Waiting = true // EC2 was busy, not down: the next run
+		} else {
+			rec.Error = fmt.Sprintf("destination %s could not be read: %s", dest, describe(err))
+		}
+		c.out.Copies = append(c.out.Copies, rec)
 	}
 }
 
@@ -322,6 +417,12 @@ func (c *copier) attempt(ctx context.Context, dw Worker, mv rules.ManagedVolume,
 	in, cut := c.copyInput(rec.Region, mv, src)
 	rec.TagsCut = cut
 	for attempt := 1; attempt <= maxCreates; attempt++ {
+		if attempt > 1 && c.w.stop(ctx, c.w.now(), c.job.StopAt) {
+			// Out of time: the intent stays, and the next phase of the run
+			// (or the next run) looks for the copy before another.
+			rec.Waiting, rec.Error = true, ""
+			return unknown
+		}
 		var out *ec2.CopySnapshotOutput
 		err := dw.paced(ctx, dw.Limits.Copy, func() (err error) {
 			out, err = dw.EC2.CopySnapshot(ctx, in, func(o *ec2.Options) { o.Retryer = retryer })
@@ -440,6 +541,9 @@ func (c *copier) copyInput(dest string, mv rules.ManagedVolume, src source) (*ec
 // LookupFor. A copy in error is not the lost call's.
 func (c *copier) lookupCopy(ctx context.Context, dw Worker, sourceID string) (string, error) {
 	deadline := dw.now().Add(dw.lookupFor())
+	if stop := c.job.StopAt; !stop.IsZero() && stop.Before(deadline) {
+		deadline = stop // the invocation's drain time is not the look-up's
+	}
 	for {
 		found, err := listSnapshots(ctx, dw.EC2, dw.Limits, c.keys, toolFilter(c.keys),
 			types.Filter{Name: aws.String("tag:" + c.keys.CopyOf), Values: []string{sourceID}})

@@ -158,6 +158,11 @@ func (t *tally) copies(r *Region) {
 		switch c := t.copyLast[k]; {
 		case c.Waiting:
 			r.CopiesWaiting++
+			if c.Behind != "" {
+				// A copy limit that starves part of the fleet is a warning.
+				r.Errors = append(r.Errors, fmt.Sprintf("copy of %s (%s) to %s waits for the next run, and %s (raise copy_concurrency with EC2's copy limit?)",
+					c.SourceID, c.VolumeID, c.Region, c.Behind))
+			}
 		case c.Error != "":
 			r.CopyErrors = append(r.CopyErrors, fmt.Sprintf("copy of %s (%s) to %s: %s", c.SourceID, c.VolumeID, c.Region, c.Error))
 		}

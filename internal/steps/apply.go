@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/snapper/snapper/internal/ebs"
@@ -105,6 +106,7 @@ func (d Deps) recordPart(ctx context.Context, t RegionTask, j journal, out ebs.O
 	if len(out.Created)+len(out.Deleted)+len(out.Settled)+len(out.Copies)+len(out.CopiesFailed) > 0 || err == nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		key := runstore.PartKey(t.Run.Execution, t.Account, t.Region, t.Round, j.self)
+		out.At, out.Round = time.Now().UTC(), t.Round
 		if perr := d.Store.Put(rctx, key, out); perr != nil && err == nil {
 			err = perr
 		}
@@ -150,5 +152,13 @@ func readParts(ctx context.Context, store runstore.Store, t RegionTask) ([]ebs.O
 		}
 		all = append(all, part)
 	}
+	// Keys order the rounds; within one, a retried invocation's parts are
+	// ordered by when they were recorded (invocation ids are random).
+	slices.SortStableFunc(all, func(a, b ebs.Outcomes) int {
+		if a.Round != b.Round {
+			return a.Round - b.Round
+		}
+		return a.At.Compare(b.At)
+	})
 	return all, nil
 }

@@ -1,0 +1,72 @@
+package steps_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/smithy-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/snapper/snapper/internal/ec2sim"
+	"github.com/snapper/snapper/internal/rules"
+	"github.com/snapper/snapper/internal/runstore"
+	"github.com/snapper/snapper/internal/steps"
+	"github.com/snapper/snapper/internal/testkit"
+)
+
+// Third review: a region only remembered (P_copy removed) that cannot be
+// read any more (opted out, an SCP) holds every snapshot of the pair while
+// remembered; a run that cannot read it does not refresh its entry, so it
+// is forgotten a month after its last copy and retention resumes.
+func TestReview3UnreadableRememberedRegionIsForgotten(t *testing.T) {
+	deps, w := newDeps(t)
+	ctx := context.Background()
+	const region, dest = "eu-central-1", "us-west-2"
+	start := time.Date(2026, 1, 5, 3, 0, 0, 0, time.UTC)
+	w.sim.Clock = ec2sim.NewVirtualClock(start)
+	inst := w.sim.AddInstance(region, map[string]string{"autosnap": "1", "autosnap_retain": "1", "autosnap_copy": dest})
+	vol := w.sim.AddVolume(region, inst, nil)
+	prev := start.AddDate(0, 0, -1)
+	w.sim.AddSnapshot(region, ec2sim.SnapshotSpec{Volume: vol, Start: prev, Tags: map[string]string{"snapshot_tool": "autosnap", "autosnap_run": rules.RunTag(prev)}})
+	run := func(execution string, at time.Time) {
+		task := readEvent[steps.RegionTask](t, "discover.json")
+		task.Region, task.Run.Execution, task.Run.SNSArn, task.Run.Time = region, execution, deps.SNSArn, at
+		task.Run.ExecutionArn = "arn:aws:states:us-east-1:123456789012:execution:snapper-snapper:" + execution
+		deps.SFN.(*testkit.SFN).Set(task.Run.ExecutionArn, sfntypes.ExecutionStatusSucceeded)
+		task, err := deps.Discover(ctx, task)
+		require.NoError(t, err)
+		for !task.Done {
+			task, err = deps.Apply(ctx, task)
+			require.NoError(t, err)
+		}
+		// previous execution ended
+		deps.SFN.(*testkit.SFN).Set(task.Run.ExecutionArn, sfntypes.ExecutionStatusSucceeded)
+	}
+	run("day0", start)
+	require.NotEmpty(t, w.sim.Snapshots(dest))
+	w.sim.RemoveTag(region, inst, "autosnap_copy")
+	w.sim.Fault = func(r, action string, _ any) error {
+		if r == dest && action == "DescribeSnapshots" {
+			return &smithy.GenericAPIError{Code: "OptInRequired", Message: "region disabled", Fault: smithy.FaultClient}
+		}
+		return nil
+	}
+	for day := 1; day <= 45; day++ {
+		_ = w.sim.Clock.Sleep(ctx, 24*time.Hour)
+		run("day"+time.Duration(day).String(), start.AddDate(0, 0, day))
+	}
+	var known map[string]time.Time
+	require.NoError(t, deps.Store.Get(ctx, runstore.CopyDestinationsKey("123456789012", "autosnap", region), &known))
+	n := 0
+	for _, s := range w.sim.Snapshots(region) {
+		if s.Tags["snapshot_tool"] == "autosnap" {
+			n++
+		}
+	}
+	t.Logf("after 45 days without a readable copy: memory %v; autosnap snapshots of the retain-1 volume: %d", known, n)
+	assert.NotContains(t, known, dest, "README: a region is forgotten a month after its last copy")
+	assert.LessOrEqual(t, n, 2, "retain 1")
+}
