@@ -3,14 +3,16 @@ package steps_test
 import (
 	"context"
 
-	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"testing"
 	"time"
+
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/snapper/snapper/internal/ec2sim"
+	"github.com/snapper/snapper/internal/report"
 	"github.com/snapper/snapper/internal/rules"
 	"github.com/snapper/snapper/internal/runstore"
 	"github.com/snapper/snapper/internal/steps"
@@ -35,21 +37,7 @@ func TestPairRemembersWhereItsCopiesAre(t *testing.T) {
 	prev := now.AddDate(0, 0, -1)
 	w.sim.AddSnapshot(region, ec2sim.SnapshotSpec{Volume: vol, Start: prev, Tags: map[string]string{"snapshot_tool": "autosnap", "autosnap_run": rules.RunTag(prev)}})
 
-	run := func(execution string, at time.Time) steps.RegionTask {
-		task := readEvent[steps.RegionTask](t, "discover.json")
-		task.Region, task.Run.Execution, task.Run.SNSArn, task.Run.Time = region, execution, deps.SNSArn, at
-		task.Run.ExecutionArn = "arn:aws:states:us-east-1:123456789012:execution:snapper-snapper:" + execution
-		// The earlier execution has ended: its lease does not hold this one.
-		deps.SFN.(*testkit.SFN).Set("arn:aws:states:us-east-1:123456789012:execution:snapper-snapper:first", sfntypes.ExecutionStatusSucceeded)
-		task, err := deps.Discover(ctx, task)
-		require.NoError(t, err)
-		for !task.Done {
-			task, err = deps.Apply(ctx, task)
-			require.NoError(t, err)
-		}
-		return task
-	}
-	task := run("first", now)
+	task, _ := runPair(t, deps, region, "first", now)
 	var known map[string]time.Time
 	require.NoError(t, deps.Store.Get(ctx, runstore.CopyDestinationsKey(task.Account, "autosnap", region), &known))
 	assert.Equal(t, map[string]time.Time{dest: now}, known)
@@ -61,15 +49,32 @@ func TestPairRemembersWhereItsCopiesAre(t *testing.T) {
 	// The tag is removed; the next day's run would displace the copied
 	// source (retain 1), but its copy is still pending.
 	w.sim.RemoveTag(region, inst, "autosnap_copy")
-	second := run("second", now.AddDate(0, 0, 1))
-	var summary struct {
-		Created int `json:"snapshots_created"`
-	}
-	require.NoError(t, deps.Store.Get(ctx, runstore.SummaryKey(second.Run.Execution, second.Account, region), &summary))
-	require.Equal(t, 1, summary.Created, "the second run made its snapshot, which displaces the copied one")
+	_, secondSummary := runPair(t, deps, region, "second", now.AddDate(0, 0, 1))
+	require.Equal(t, 1, secondSummary.Created, "the second run made its snapshot, which displaces the copied one")
 	var left []string
 	for _, s := range w.sim.Snapshots(region) {
 		left = append(left, s.ID)
 	}
 	assert.Contains(t, left, source)
+}
+
+// runPair runs one pair of one execution to its end, as its child
+// execution does, and returns its summary; the execution then counts as
+// ended, so its lease does not hold a later run.
+func runPair(t *testing.T, deps steps.Deps, region, execution string, at time.Time) (steps.RegionTask, report.Region) {
+	t.Helper()
+	ctx := context.Background()
+	task := readEvent[steps.RegionTask](t, "discover.json")
+	task.Region, task.Run.Execution, task.Run.SNSArn, task.Run.Time = region, execution, deps.SNSArn, at
+	task.Run.ExecutionArn = "arn:aws:states:us-east-1:123456789012:execution:snapper-snapper:" + execution
+	task, err := deps.Discover(ctx, task)
+	require.NoError(t, err)
+	for !task.Done {
+		task, err = deps.Apply(ctx, task)
+		require.NoError(t, err)
+	}
+	deps.SFN.(*testkit.SFN).Set(task.Run.ExecutionArn, sfntypes.ExecutionStatusSucceeded)
+	var summary report.Region
+	require.NoError(t, deps.Store.Get(ctx, runstore.SummaryKey(execution, task.Account, region), &summary))
+	return task, summary
 }

@@ -2,10 +2,10 @@ package steps_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
-	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,8 +13,6 @@ import (
 	"github.com/snapper/snapper/internal/ec2sim"
 	"github.com/snapper/snapper/internal/rules"
 	"github.com/snapper/snapper/internal/runstore"
-	"github.com/snapper/snapper/internal/steps"
-	"github.com/snapper/snapper/internal/testkit"
 )
 
 // Third review: a region only remembered (P_copy removed) that cannot be
@@ -31,21 +29,7 @@ func TestReview3UnreadableRememberedRegionIsForgotten(t *testing.T) {
 	vol := w.sim.AddVolume(region, inst, nil)
 	prev := start.AddDate(0, 0, -1)
 	w.sim.AddSnapshot(region, ec2sim.SnapshotSpec{Volume: vol, Start: prev, Tags: map[string]string{"snapshot_tool": "autosnap", "autosnap_run": rules.RunTag(prev)}})
-	run := func(execution string, at time.Time) {
-		task := readEvent[steps.RegionTask](t, "discover.json")
-		task.Region, task.Run.Execution, task.Run.SNSArn, task.Run.Time = region, execution, deps.SNSArn, at
-		task.Run.ExecutionArn = "arn:aws:states:us-east-1:123456789012:execution:snapper-snapper:" + execution
-		deps.SFN.(*testkit.SFN).Set(task.Run.ExecutionArn, sfntypes.ExecutionStatusSucceeded)
-		task, err := deps.Discover(ctx, task)
-		require.NoError(t, err)
-		for !task.Done {
-			task, err = deps.Apply(ctx, task)
-			require.NoError(t, err)
-		}
-		// previous execution ended
-		deps.SFN.(*testkit.SFN).Set(task.Run.ExecutionArn, sfntypes.ExecutionStatusSucceeded)
-	}
-	run("day0", start)
+	runPair(t, deps, region, "day0", start)
 	require.NotEmpty(t, w.sim.Snapshots(dest))
 	w.sim.RemoveTag(region, inst, "autosnap_copy")
 	w.sim.Fault = func(r, action string, _ any) error {
@@ -56,7 +40,7 @@ func TestReview3UnreadableRememberedRegionIsForgotten(t *testing.T) {
 	}
 	for day := 1; day <= 45; day++ {
 		_ = w.sim.Clock.Sleep(ctx, 24*time.Hour)
-		run("day"+time.Duration(day).String(), start.AddDate(0, 0, day))
+		runPair(t, deps, region, fmt.Sprintf("day%d", day), start.AddDate(0, 0, day))
 	}
 	var known map[string]time.Time
 	require.NoError(t, deps.Store.Get(ctx, runstore.CopyDestinationsKey("123456789012", "autosnap", region), &known))

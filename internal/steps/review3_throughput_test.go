@@ -6,16 +6,10 @@ import (
 	"testing"
 	"time"
 
-	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/snapper/snapper/internal/ec2sim"
-	"github.com/snapper/snapper/internal/report"
 	"github.com/snapper/snapper/internal/rules"
-	"github.com/snapper/snapper/internal/runstore"
-	"github.com/snapper/snapper/internal/steps"
-	"github.com/snapper/snapper/internal/testkit"
 )
 
 // copy_concurrency caps the copies a copy phase starts per destination
@@ -40,19 +34,7 @@ func TestReview3CopyConcurrencySlotsGoRoundTheFleet(t *testing.T) {
 	}
 	for day := range 6 {
 		at := start.AddDate(0, 0, day)
-		exec := fmt.Sprintf("day%d", day)
-		task := readEvent[steps.RegionTask](t, "discover.json")
-		task.Region, task.Run.Execution, task.Run.SNSArn, task.Run.Time = region, exec, deps.SNSArn, at
-		task.Run.ExecutionArn = "arn:aws:states:us-east-1:123456789012:execution:snapper-snapper:" + exec
-		task, err := deps.Discover(ctx, task)
-		require.NoError(t, err)
-		for !task.Done {
-			task, err = deps.Apply(ctx, task)
-			require.NoError(t, err)
-		}
-		deps.SFN.(*testkit.SFN).Set(task.Run.ExecutionArn, sfntypes.ExecutionStatusSucceeded)
-		var sum report.Region
-		require.NoError(t, deps.Store.Get(ctx, runstore.SummaryKey(exec, task.Account, region), &sum))
+		_, sum := runPair(t, deps, region, fmt.Sprintf("day%d", day), at)
 		// how stale is each volume's newest copy in the destination?
 		newest := map[string]time.Time{}
 		for _, s := range w.sim.Snapshots(dest) {
