@@ -179,3 +179,23 @@ func TestSlowCopyIsNeverCancelled(t *testing.T) {
 	}
 	assert.NotZero(t, completed, "no copy ever completed in us-east-1")
 }
+
+// Third review (7): a copy in error in a region only remembered (the
+// volume's P_copy changed) is deleted by the copy phase; a completed one
+// there is kept.
+func TestErrorCopyInARememberedRegionIsDeleted(t *testing.T) {
+	sim := ec2sim.New()
+	inst := sim.AddInstance(reg, map[string]string{"autosnap": "1", "autosnap_retain": "3", "autosnap_copy": west})
+	vol := sim.AddVolume(reg, inst, nil)
+	prev := runTime.Add(-24 * time.Hour)
+	copyTags := func(src string) map[string]string {
+		return map[string]string{"snapshot_tool": "autosnap", "autosnap_run": rules.RunTag(prev), "autosnap_copy_of": src, "autosnap_source": reg + "/" + vol}
+	}
+	broken := sim.AddSnapshot(east, ec2sim.SnapshotSpec{Volume: rules.CopyVolumePlaceholder, Start: prev, State: "error", Tags: copyTags("snap-a")})
+	kept := sim.AddSnapshot(east, ec2sim.SnapshotSpec{Volume: rules.CopyVolumePlaceholder, Start: prev, Tags: copyTags("snap-b")})
+	p := copyParams(sim, runTime)
+	p.Elsewhere.Known = []string{east}
+	runWithCopies(t, sim, p, &memJournal{})
+	assert.NotContains(t, snapIDs(sim, east), broken)
+	assert.Contains(t, snapIDs(sim, east), kept)
+}

@@ -85,7 +85,9 @@ func (w Worker) Copy(ctx context.Context, job CopyJob) (Outcomes, error) {
 		return Outcomes{}, err
 	}
 	c.froms = froms
-	for _, dest := range job.Plan.CopyRegions() {
+	// The regions the volumes name, and those only remembered (Discover
+	// found the pair's copies there), whose copies in error still go.
+	for _, dest := range slices.Compact(slices.Sorted(slices.Values(slices.Concat(job.Plan.CopyRegions(), job.Plan.CopyDestinations)))) {
 		c.toRegion(ctx, dest)
 	}
 	return c.out, c.save(ctx)
@@ -217,10 +219,31 @@ func (c *copier) toRegion(ctx context.Context, name string) {
 		return
 	}
 	d.listing, d.inflight = listing, listing.pending
+	handled := map[string]bool{}
 	for _, v := range c.byCopyAge(d) {
 		c.volume(ctx, d, v)
+		handled[v.VolumeID] = true
 	}
+	c.pruneErrorCopiesOfOthers(ctx, d, handled)
 	c.watchNew(ctx, d)
+}
+
+// pruneErrorCopiesOfOthers deletes the copies in error of the volumes
+// that no longer copy to d (their P_copy changed, or they are gone): no
+// restore point, and nothing else would ever delete them (SPEC 5).
+func (c *copier) pruneErrorCopiesOfOthers(ctx context.Context, d *destination, handled map[string]bool) {
+	for _, vol := range slices.Sorted(maps.Keys(d.listing.mine)) {
+		if handled[vol] {
+			continue
+		}
+		var broken []string
+		for _, s := range d.listing.mine[vol] {
+			if s.State == rules.StateError {
+				broken = append(broken, s.ID)
+			}
+		}
+		c.prune(ctx, d.dw, d.name, vol, broken)
+	}
 }
 
 // byCopyAge orders the volumes copied to d by the run time of their
