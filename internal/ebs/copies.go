@@ -35,10 +35,12 @@ type Copied struct {
 	DryRun  bool     `json:"dry_run,omitempty"`
 	Error   string   `json:"error,omitempty"`
 	TagsCut []string `json:"tags_cut,omitempty"`
-	// Behind says, for a waiting copy, how far the volume's completed
-	// copies there lag when that is more than twice its interval: a
-	// warning, so a copy limit that starves a fleet is seen.
-	Behind string `json:"behind,omitempty"`
+	// FirstCopy and Behind say, for a waiting copy, that the volume has no
+	// completed copy there yet, or that its newest is Behind units of its
+	// interval old, more than twice the interval: the report warns, so a
+	// copy limit that starves part of a fleet is seen.
+	FirstCopy bool  `json:"first_copy,omitempty"`
+	Behind    int64 `json:"behind_units,omitempty"`
 }
 
 // CopyRegions are the destinations the plan's volumes copy to, sorted.
@@ -75,18 +77,23 @@ type briefReads struct{ Reader }
 func (b briefReads) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error) {
 	return b.Reader.DescribeSnapshots(ctx, in, append(optFns, func(o *ec2.Options) {
 		if o.Retryer != nil {
-			o.Retryer = downFast{o.Retryer}
+			o.Retryer = &downFast{Retryer: o.Retryer} // per call: its own count
 		}
 	})...)
 }
 
-// downFast stops retrying a failure other than throttling at
-// destinationReadAttempts.
-type downFast struct{ aws.Retryer }
+// downFast stops retrying at the destinationReadAttempts-th failure
+// other than throttling: throttled attempts do not count toward it.
+type downFast struct {
+	aws.Retryer
+	failures int
+}
 
-func (r downFast) RetryDelay(attempt int, err error) (time.Duration, error) {
-	if attempt >= destinationReadAttempts && !errkind.Is(err, errkind.Throttle...) {
-		return 0, fmt.Errorf("gave up after %d attempts: %w", attempt, err)
+func (r *downFast) RetryDelay(attempt int, err error) (time.Duration, error) {
+	if !errkind.Is(err, errkind.Throttle...) {
+		if r.failures++; r.failures >= destinationReadAttempts {
+			return 0, fmt.Errorf("gave up after %d failures: %w", r.failures, err)
+		}
 	}
 	return r.Retryer.RetryDelay(attempt, err)
 }

@@ -153,22 +153,38 @@ func pickSources(volumes []rules.VolumePlan, options map[string][]source) map[st
 		}
 	}
 	for _, vols := range members {
-		for _, run := range candidateRuns(options[vols[0]]) {
-			picked := map[string]source{}
-			for _, vol := range vols {
-				for _, s := range options[vol] {
-					if s.RunTime().Equal(run) {
-						picked[vol] = s
-					}
-				}
-			}
-			if len(picked) == len(vols) {
-				maps.Copy(out, picked)
-				break
-			}
-		}
+		maps.Copy(out, setSources(vols, options))
 	}
 	return out
+}
+
+// setSources picks one run time for a set's members: the newest among
+// their candidates that all of them have (Discover made each member's
+// CopyFrom the newest run they all completed); without one, each member's
+// own newest, since a copy of each is better than none, unless a member
+// has no completed point yet: then the set waits for it.
+func setSources(vols []string, options map[string][]source) map[string]source {
+	for _, run := range candidateRuns(options[vols[0]]) {
+		picked := map[string]source{}
+		for _, vol := range vols {
+			for _, s := range options[vol] {
+				if s.RunTime().Equal(run) {
+					picked[vol] = s
+				}
+			}
+		}
+		if len(picked) == len(vols) {
+			return picked
+		}
+	}
+	own := map[string]source{}
+	for _, vol := range vols {
+		if len(options[vol]) == 0 {
+			return nil // a member with no completed point yet: the set waits for it
+		}
+		own[vol] = options[vol][0]
+	}
+	return own
 }
 
 func candidateRuns(options []source) []time.Time {
@@ -213,6 +229,10 @@ func (c *copier) toRegion(ctx context.Context, name string) {
 	client, limits := c.job.Destination(name)
 	d := &destination{name: name, dw: Worker{EC2: client, Limits: limits, Now: c.w.Now, Sleep: c.w.Sleep, LookupFor: c.w.LookupFor},
 		limit: cmp.Or(c.job.Params.CopyConcurrency, DefaultCopyConcurrency), watching: map[string]displaced{}}
+	if c.w.stop(ctx, c.w.now(), c.job.StopAt) {
+		c.unreachable(name, errOutOfTime) // not even listed: they wait
+		return
+	}
 	listing, err := listCopies(ctx, client, limits, c.keys, c.job.Plan.Region)
 	if err != nil {
 		c.unreachable(name, err)
@@ -267,24 +287,24 @@ func (c *copier) byCopyAge(d *destination) []rules.VolumePlan {
 	return vols
 }
 
-// behind says how far the volume's completed copies in a destination lag
-// when its copy has to wait: none at all, or the newest older than twice
-// the volume's interval (as SPEC 6 judges a volume overdue); "" if not.
-func (c *copier) behind(v rules.VolumePlan, copies []rules.Snapshot) string {
+// lag says how far the volume's completed copies in a destination lag
+// when its copy has to wait: none yet, or the newest more than twice the
+// volume's interval old (as SPEC 6 judges a volume overdue).
+func (c *copier) lag(v rules.VolumePlan, copies []rules.Snapshot, rec *Copied) {
 	var newest *time.Time
 	for _, s := range copies {
 		if run := s.RunTime(); s.State == rules.StateCompleted && (newest == nil || run.After(*newest)) {
 			newest = &run
 		}
 	}
-	sched := c.job.Params.Schedule()
-	switch {
-	case newest == nil:
-		return "it has no completed copy there"
-	case sched.Unit(sched.Run)-sched.Unit(*newest) > 2*v.Every:
-		return fmt.Sprintf("its newest completed copy there is %d intervals old", sched.Unit(sched.Run)-sched.Unit(*newest))
+	if newest == nil {
+		rec.FirstCopy = true
+		return
 	}
-	return ""
+	sched := c.job.Params.Schedule()
+	if age := sched.Unit(sched.Run) - sched.Unit(*newest); age > 2*v.Every {
+		rec.Behind = age
+	}
 }
 
 // volume does one volume's copy and prunes its copies in d. A copy in
@@ -308,7 +328,7 @@ func (c *copier) volume(ctx context.Context, d *destination, v rules.VolumePlan)
 		rec := Copied{VolumeID: v.VolumeID, Region: d.name, SourceID: plan.Source.ID}
 		switch {
 		case d.full || d.inflight >= d.limit || c.w.stop(ctx, c.w.now(), c.job.StopAt):
-			rec.Waiting, rec.Behind = true, c.behind(v, copies)
+			rec.Waiting = true
 		case c.job.Params.DryRun: // counted in flight: a dry run shows what a run would start
 			rec.DryRun = true
 			d.inflight++
@@ -322,6 +342,9 @@ func (c *copier) volume(ctx context.Context, d *destination, v rules.VolumePlan)
 				d.inflight++
 				d.watching[rec.CopyID] = displaced{volumeID: v.VolumeID, ids: plan.Displaced}
 			}
+		}
+		if rec.Waiting {
+			c.lag(v, copies, &rec)
 		}
 		c.out.Copies = append(c.out.Copies, rec)
 		if rec.CopyID == "" && !rec.DryRun {
@@ -386,7 +409,8 @@ func (c *copier) copiesOf(dest, volumeID string, listing copyListing) []rules.Sn
 }
 
 // unreachable reports every due copy to a destination that could not be
-// read as not made: nothing is copied or deleted there.
+// read as not made, or as waiting when EC2 was only busy or the time ran
+// out: nothing is copied or deleted there.
 func (c *copier) unreachable(dest string, err error) {
 	for _, v := range c.job.Plan.Volumes {
 		s, ok := c.froms[v.VolumeID]
@@ -394,14 +418,18 @@ func (c *copier) unreachable(dest string, err error) {
 			continue
 		}
 		rec := Copied{VolumeID: v.VolumeID, Region: dest, SourceID: s.ID, DryRun: c.job.Params.DryRun}
-		if errkind.Is(err, errkind.Throttle...) {
-			rec.Waiting = true // EC2 was busy, not down: the next run
+		if errkind.Is(err, errkind.Throttle...) || errors.Is(err, errOutOfTime) {
+			rec.Waiting = true // EC2 was busy, not down, or time ran out: the next run
 		} else {
 			rec.Error = fmt.Sprintf("destination %s could not be read: %s", dest, describe(err))
 		}
 		c.out.Copies = append(c.out.Copies, rec)
 	}
 }
+
+// errOutOfTime is the invocation's stop time passing before a
+// destination was read: its copies wait.
+var errOutOfTime = errors.New("the invocation's time ran out")
 
 // copyOne starts one copy. Throttling is retried through the bucket,
 // expired credentials by the SDK; EC2's copy limit means wait for the next

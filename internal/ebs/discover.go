@@ -125,6 +125,7 @@ func Discover(ctx context.Context, client Reader, limits Limits, region string, 
 	// A stable order makes continuation cursors mean the same on every retry.
 	sort.Slice(plan.Volumes, func(i, j int) bool { return plan.Volumes[i].VolumeID < plan.Volumes[j].VolumeID })
 	plan.Coverage = scan.finish()
+	copyFromSetRuns(&plan, scan.byVolume, p.Run)
 	if p.Elsewhere != nil {
 		holdCopiedSources(ctx, &plan, keys, p.Elsewhere, scan.seen)
 	}
@@ -211,4 +212,28 @@ func tagMap(tags []types.Tag, keep ...string) map[string]string {
 		}
 	}
 	return m
+}
+
+// copyFromSetRuns points the copying members of each crash-consistent set
+// at the newest run time they have all completed (rules.SetCopySources),
+// so the copy phase can copy the set from one run even when a member is
+// snapshotted less often (its snapshot still pending at a set's call).
+func copyFromSetRuns(plan *Plan, byVolume map[string][]rules.Snapshot, run time.Time) {
+	members := map[string]map[string][]rules.Snapshot{}
+	for _, v := range plan.Volumes {
+		if v.Set != "" && v.Problem == "" && len(v.CopyTo) > 0 {
+			if members[v.Set] == nil {
+				members[v.Set] = map[string][]rules.Snapshot{}
+			}
+			members[v.Set][v.VolumeID] = byVolume[v.VolumeID]
+		}
+	}
+	for _, set := range members {
+		common := rules.SetCopySources(set, run)
+		for i, v := range plan.Volumes {
+			if src, ok := common[v.VolumeID]; ok {
+				plan.Volumes[i].CopyFrom = src
+			}
+		}
+	}
 }

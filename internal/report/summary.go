@@ -142,6 +142,8 @@ func copyStarted(c ebs.Copied) bool {
 // attempt left it (a retry that waits for the copy limit supersedes an
 // earlier attempt's error).
 func (t *tally) copies(r *Region) {
+	lags := copyLags{}
+	defer func() { r.Errors = append(r.Errors, lags.warnings()...) }()
 	keys := slices.SortedFunc(maps.Keys(t.copyLast), func(a, b copyKey) int {
 		return cmp.Or(cmp.Compare(a.Region, b.Region), cmp.Compare(a.VolumeID, b.VolumeID))
 	})
@@ -158,11 +160,7 @@ func (t *tally) copies(r *Region) {
 		switch c := t.copyLast[k]; {
 		case c.Waiting:
 			r.CopiesWaiting++
-			if c.Behind != "" {
-				// A copy limit that starves part of the fleet is a warning.
-				r.Errors = append(r.Errors, fmt.Sprintf("copy of %s (%s) to %s waits for the next run, and %s (raise copy_concurrency with EC2's copy limit?)",
-					c.SourceID, c.VolumeID, c.Region, c.Behind))
-			}
+			lags.add(c)
 		case c.Error != "":
 			r.CopyErrors = append(r.CopyErrors, fmt.Sprintf("copy of %s (%s) to %s: %s", c.SourceID, c.VolumeID, c.Region, c.Error))
 		}
@@ -296,3 +294,46 @@ func SummaryMissing(err error) string {
 
 // SummaryUnreadable is how a region reads whose summary could not be read.
 func SummaryUnreadable(err error) string { return "its summary could not be read: " + err.Error() }
+
+// copyLags are the waiting copies that lag, per destination: a copy limit
+// that starves part of a fleet is a warning, one line per destination and
+// kind, however many volumes wait.
+type copyLags map[string]*copyLag
+
+type copyLag struct {
+	first, behind int
+	worst         int64
+}
+
+func (l copyLags) add(c ebs.Copied) {
+	if !c.FirstCopy && c.Behind == 0 {
+		return
+	}
+	g := l[c.Region]
+	if g == nil {
+		g = &copyLag{}
+		l[c.Region] = g
+	}
+	if c.FirstCopy {
+		g.first++
+	} else {
+		g.behind++
+		g.worst = max(g.worst, c.Behind)
+	}
+}
+
+func (l copyLags) warnings() []string {
+	var out []string
+	for _, region := range slices.Sorted(maps.Keys(l)) {
+		g := l[region]
+		if g.first > 0 {
+			out = append(out, fmt.Sprintf("%s wait for their first copy to %s (copy_concurrency or EC2's copy limit; the volumes with the oldest or no copy go first)",
+				plural(g.first, "volume", "volumes"), region))
+		}
+		if g.behind > 0 {
+			out = append(out, fmt.Sprintf("%s to %s wait although their newest copy there is more than two intervals old (up to %d): raise copy_concurrency with EC2's copy limit",
+				plural(g.behind, "copy", "copies"), region, g.worst))
+		}
+	}
+	return out
+}

@@ -182,3 +182,38 @@ func (v *VolumePlan) Hold(held map[string]bool) {
 	v.Delete = slices.DeleteFunc(v.Delete, keep)
 	v.Displaced = slices.DeleteFunc(v.Displaced, keep)
 }
+
+// SetCopySources are, for the members of one crash-consistent set that
+// copy, each member's keeper of the newest run time all of them have
+// completed (no later than the run), so the set's copies come from one run
+// (SPEC 12: the set stays crash-consistent in the destination too). Nil
+// when the members share no completed run time.
+func SetCopySources(members map[string][]Snapshot, run time.Time) map[string]*Snapshot {
+	common := map[time.Time]int{}
+	keepers := map[string]map[time.Time]Snapshot{}
+	for vol, snaps := range members {
+		points, _ := restorePoints(snaps, run)
+		keepers[vol] = map[time.Time]Snapshot{}
+		for _, p := range points {
+			if p.completed && !p.run.After(run) {
+				keepers[vol][p.run] = p.members[0]
+				common[p.run]++
+			}
+		}
+	}
+	var best *time.Time
+	for at, n := range common {
+		if n == len(members) && (best == nil || at.After(*best)) {
+			best = &at
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	out := map[string]*Snapshot{}
+	for vol := range members {
+		keeper := keepers[vol][*best]
+		out[vol] = &keeper
+	}
+	return out
+}

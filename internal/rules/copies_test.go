@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestCopySettings(t *testing.T) {
@@ -170,4 +171,18 @@ func TestHoldKeepsSourcesOfPendingCopies(t *testing.T) {
 	v.Hold(map[string]bool{"snap-2": true, "snap-3": true})
 	assert.Equal(t, []string{"snap-1"}, v.Delete)
 	assert.Empty(t, v.Displaced)
+}
+
+func TestSetCopySources(t *testing.T) {
+	run := at("2026-11-25T03:00:00Z")
+	small := []Snapshot{ran("s-24", "2026-11-24T03:00:00Z", "2026-11-24T03:00:00Z", StateCompleted),
+		ran("s-23", "2026-11-23T03:00:00Z", "2026-11-23T03:00:00Z", StateCompleted), ran("s-22", "2026-11-22T03:00:00Z", "2026-11-22T03:00:00Z", StateCompleted)}
+	// The big member is snapshotted every other run, its newest pending.
+	big := []Snapshot{ran("b-24", "2026-11-24T03:00:00Z", "2026-11-24T03:00:00Z", StatePending),
+		ran("b-22", "2026-11-22T03:00:00Z", "2026-11-22T03:00:00Z", StateCompleted)}
+	got := SetCopySources(map[string][]Snapshot{"small": small, "big": big}, run)
+	require.NotNil(t, got)
+	assert.Equal(t, "s-22", got["small"].ID, "the newest run both have completed")
+	assert.Equal(t, "b-22", got["big"].ID)
+	assert.Nil(t, SetCopySources(map[string][]Snapshot{"small": small[:1], "big": big}, run), "no common completed run")
 }
