@@ -231,9 +231,16 @@ func copyFromSetRuns(plan *Plan, byVolume map[string][]rules.Snapshot, run time.
 	for _, set := range members {
 		common := rules.SetCopySources(set, run)
 		for i, v := range plan.Volumes {
-			if src, ok := common[v.VolumeID]; ok {
-				plan.Volumes[i].CopyFrom = src
+			src, ok := common[v.VolumeID]
+			if !ok {
+				continue
 			}
+			if v.CopyFrom == nil || v.CopyFrom.ID != src.ID {
+				// Older than the member's newest: this run's retention
+				// must not take it before the copy phase copies it.
+				plan.Volumes[i].Hold(map[string]bool{src.ID: true})
+			}
+			plan.Volumes[i].CopyFrom = src
 		}
 	}
 }
