@@ -156,6 +156,7 @@ func holdCopiedSources(ctx context.Context, plan *Plan, keys rules.Keys, el *Els
 			plan.CopyDestinations = append(plan.CopyDestinations, dest)
 		}
 		for vol, copies := range listing.mine {
+			noteNewestCopy(plan, dest, vol, copies)
 			for _, c := range copies {
 				if c.State == rules.StatePending {
 					held[c.CopyOf] = true
@@ -173,4 +174,25 @@ func holdCopiedSources(ctx context.Context, plan *Plan, keys rules.Keys, el *Els
 	slices.SortFunc(plan.Coverage.OrphanedCopies, func(a, b Orphan) int {
 		return strings.Compare(a.Region+a.VolumeID+a.SnapshotID, b.Region+b.VolumeID+b.SnapshotID)
 	})
+}
+
+// noteNewestCopy records in the volume's plan the run time of its newest
+// completed copy in dest.
+func noteNewestCopy(plan *Plan, dest, volumeID string, copies []listedSnapshot) {
+	i, found := slices.BinarySearchFunc(plan.Volumes, volumeID, func(v rules.VolumePlan, id string) int { return strings.Compare(v.VolumeID, id) })
+	if !found {
+		return
+	}
+	for _, c := range copies {
+		if c.State != rules.StateCompleted {
+			continue
+		}
+		v := &plan.Volumes[i]
+		if v.NewestCopies == nil {
+			v.NewestCopies = map[string]time.Time{}
+		}
+		if run := c.RunTime(); run.After(v.NewestCopies[dest]) {
+			v.NewestCopies[dest] = run
+		}
+	}
 }

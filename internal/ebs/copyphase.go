@@ -147,7 +147,8 @@ func pickSources(volumes []rules.VolumePlan, options map[string][]source) map[st
 			continue
 		}
 		if v.Set != "" {
-			members[v.Set] = append(members[v.Set], v.VolumeID)
+			group := v.Set + " " + strings.Join(v.CopyTo, ",")
+			members[group] = append(members[group], v.VolumeID)
 		} else if len(options[v.VolumeID]) > 0 {
 			out[v.VolumeID] = options[v.VolumeID][0]
 		}
@@ -160,9 +161,9 @@ func pickSources(volumes []rules.VolumePlan, options map[string][]source) map[st
 
 // setSources picks one run time for a set's members: the newest among
 // their candidates that all of them have (Discover made each member's
-// CopyFrom the newest run they all completed); without one, each member's
-// own newest, since a copy of each is better than none, unless a member
-// has no completed point yet: then the set waits for it.
+// CopyFrom the newest fresh run they all completed); without one, each
+// member's own newest, since a copy of each is better than none (a member
+// that never completes must not keep its siblings from their copies).
 func setSources(vols []string, options map[string][]source) map[string]source {
 	for _, run := range candidateRuns(options[vols[0]]) {
 		picked := map[string]source{}
@@ -179,10 +180,9 @@ func setSources(vols []string, options map[string][]source) map[string]source {
 	}
 	own := map[string]source{}
 	for _, vol := range vols {
-		if len(options[vol]) == 0 {
-			return nil // a member with no completed point yet: the set waits for it
+		if len(options[vol]) > 0 {
+			own[vol] = options[vol][0]
 		}
-		own[vol] = options[vol][0]
 	}
 	return own
 }
@@ -297,6 +297,11 @@ func (c *copier) lag(v rules.VolumePlan, copies []rules.Snapshot, rec *Copied) {
 			newest = &run
 		}
 	}
+	c.lagSince(v, newest, rec)
+}
+
+// lagSince is lag from the newest completed copy's run time (nil: none).
+func (c *copier) lagSince(v rules.VolumePlan, newest *time.Time, rec *Copied) {
 	if newest == nil {
 		rec.FirstCopy = true
 		return
@@ -420,6 +425,12 @@ func (c *copier) unreachable(dest string, err error) {
 		rec := Copied{VolumeID: v.VolumeID, Region: dest, SourceID: s.ID, DryRun: c.job.Params.DryRun}
 		if errkind.Is(err, errkind.Throttle...) || errors.Is(err, errOutOfTime) {
 			rec.Waiting = true // EC2 was busy, not down, or time ran out: the next run
+			// How far it lags, from Discover's listing of the destination.
+			var newest *time.Time
+			if at, ok := v.NewestCopies[dest]; ok {
+				newest = &at
+			}
+			c.lagSince(v, newest, &rec)
 		} else {
 			rec.Error = fmt.Sprintf("destination %s could not be read: %s", dest, describe(err))
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -125,7 +126,7 @@ func Discover(ctx context.Context, client Reader, limits Limits, region string, 
 	// A stable order makes continuation cursors mean the same on every retry.
 	sort.Slice(plan.Volumes, func(i, j int) bool { return plan.Volumes[i].VolumeID < plan.Volumes[j].VolumeID })
 	plan.Coverage = scan.finish()
-	copyFromSetRuns(&plan, scan.byVolume, p.Run)
+	copyFromSetRuns(&plan, scan.byVolume, p.Schedule())
 	if p.Elsewhere != nil {
 		holdCopiedSources(ctx, &plan, keys, p.Elsewhere, scan.seen)
 	}
@@ -215,27 +216,32 @@ func tagMap(tags []types.Tag, keep ...string) map[string]string {
 }
 
 // copyFromSetRuns points the copying members of each crash-consistent set
-// at the newest run time they have all completed (rules.SetCopySources),
-// so the copy phase can copy the set from one run even when a member is
-// snapshotted less often (its snapshot still pending at a set's call).
-func copyFromSetRuns(plan *Plan, byVolume map[string][]rules.Snapshot, run time.Time) {
+// (grouped by their destinations: members copied to different regions are
+// no set there) at the newest run time they have all completed
+// (rules.SetCopySources), so the copy phase can copy the set from one run
+// even when a member is snapshotted less often. Only a fresh common run is
+// used, at most two intervals older than the member's own newest: a
+// member that keeps failing must not freeze its siblings' copies, which
+// then copy their own newest.
+func copyFromSetRuns(plan *Plan, byVolume map[string][]rules.Snapshot, sched rules.Schedule) {
 	members := map[string]map[string][]rules.Snapshot{}
 	for _, v := range plan.Volumes {
 		if v.Set != "" && v.Problem == "" && len(v.CopyTo) > 0 {
-			if members[v.Set] == nil {
-				members[v.Set] = map[string][]rules.Snapshot{}
+			group := v.Set + " " + strings.Join(v.CopyTo, ",")
+			if members[group] == nil {
+				members[group] = map[string][]rules.Snapshot{}
 			}
-			members[v.Set][v.VolumeID] = byVolume[v.VolumeID]
+			members[group][v.VolumeID] = byVolume[v.VolumeID]
 		}
 	}
-	for _, set := range members {
-		common := rules.SetCopySources(set, run)
+	for _, group := range members {
+		common := rules.SetCopySources(group, sched.Run)
 		for i, v := range plan.Volumes {
 			src, ok := common[v.VolumeID]
-			if !ok {
+			if !ok || v.CopyFrom == nil || sched.Unit(v.CopyFrom.RunTime())-sched.Unit(src.RunTime()) > 2*v.Every {
 				continue
 			}
-			if v.CopyFrom == nil || v.CopyFrom.ID != src.ID {
+			if v.CopyFrom.ID != src.ID {
 				// Older than the member's newest: this run's retention
 				// must not take it before the copy phase copies it.
 				plan.Volumes[i].Hold(map[string]bool{src.ID: true})

@@ -101,5 +101,9 @@ func setWithASlowMember(t *testing.T, retain string) {
 		assert.NotEmpty(t, runs(big))
 		return
 	}
-	assert.ElementsMatch(t, runs(small), runs(big), "the members' copies come from the same runs")
+	// Until the slow member's first snapshot completes the fast one copies
+	// alone (a failing member must not keep its siblings from DR); from
+	// then on every copy of the slow member has its sibling's of that run.
+	assert.GreaterOrEqual(t, len(runs(big)), 2)
+	assert.Subset(t, runs(small), runs(big), "the set's copies come from the same runs")
 }

@@ -48,6 +48,10 @@ type VolumePlan struct {
 	// restore point at discovery: what its copies copy unless this run's
 	// snapshot is completed by the copy phase (SPEC 12).
 	CopyFrom *Snapshot `json:"copy_from,omitempty"`
+	// NewestCopies are, per destination, the run time of the volume's
+	// newest completed copy there at discovery: how far its DR lags when
+	// the copy phase cannot read the destination.
+	NewestCopies map[string]time.Time `json:"newest_copies,omitempty"`
 }
 
 // KeptBy is a restore point that stays (its keeper snapshot) and what
