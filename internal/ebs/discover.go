@@ -220,9 +220,10 @@ func tagMap(tags []types.Tag, keep ...string) map[string]string {
 // no set there) at the newest run time they have all completed
 // (rules.SetCopySources), so the copy phase can copy the set from one run
 // even when a member is snapshotted less often. Only a fresh common run is
-// used, at most two intervals older than the member's own newest: a
-// member that keeps failing must not freeze its siblings' copies, which
-// then copy their own newest.
+// used, at most two intervals older than the slowest member's newest
+// settled snapshot (rules.SetSettledRun): a member that keeps failing must
+// not freeze its siblings' copies, which then copy their own newest, but
+// one that is only slow keeps the set's copies in step.
 func copyFromSetRuns(plan *Plan, byVolume map[string][]rules.Snapshot, sched rules.Schedule) {
 	members := map[string]map[string][]rules.Snapshot{}
 	for _, v := range plan.Volumes {
@@ -236,9 +237,10 @@ func copyFromSetRuns(plan *Plan, byVolume map[string][]rules.Snapshot, sched rul
 	}
 	for _, group := range members {
 		common := rules.SetCopySources(group, sched.Run)
+		settled := sched.Unit(rules.SetSettledRun(group, sched.Run))
 		for i, v := range plan.Volumes {
 			src, ok := common[v.VolumeID]
-			if !ok || v.CopyFrom == nil || sched.Unit(v.CopyFrom.RunTime())-sched.Unit(src.RunTime()) > 2*v.Every {
+			if !ok || v.CopyFrom == nil || settled-sched.Unit(src.RunTime()) > 2*v.Every {
 				continue
 			}
 			if v.CopyFrom.ID != src.ID {

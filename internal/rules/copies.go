@@ -217,3 +217,25 @@ func SetCopySources(members map[string][]Snapshot, run time.Time) map[string]*Sn
 	}
 	return out
 }
+
+// SetSettledRun is the run time of the newest snapshot, completed or in
+// error (not pending), of the set member that is furthest behind: how far
+// the set's snapshots have got. A common run far older than it belongs to
+// a member that keeps failing; one close to it, to a member that is only
+// slow (SPEC 4 leaves a member out of the set's call while it is pending).
+func SetSettledRun(members map[string][]Snapshot, run time.Time) time.Time {
+	var slowest time.Time
+	first := true
+	for _, snaps := range members {
+		var newest time.Time
+		for _, s := range snaps {
+			if r := s.RunTime(); s.State != StatePending && !r.After(run) && r.After(newest) {
+				newest = r
+			}
+		}
+		if first || newest.Before(slowest) {
+			slowest, first = newest, false
+		}
+	}
+	return slowest
+}

@@ -186,3 +186,14 @@ func TestSetCopySources(t *testing.T) {
 	assert.Equal(t, "b-22", got["big"].ID)
 	assert.Nil(t, SetCopySources(map[string][]Snapshot{"small": small[:1], "big": big}, run), "no common completed run")
 }
+
+func TestSetSettledRun(t *testing.T) {
+	run := at("2026-11-25T03:00:00Z")
+	fast := []Snapshot{ran("f-24", "2026-11-24T03:00:00Z", "2026-11-24T03:00:00Z", StateCompleted)}
+	slow := []Snapshot{ran("s-24", "2026-11-24T03:00:00Z", "2026-11-24T03:00:00Z", StatePending),
+		ran("s-21", "2026-11-21T03:00:00Z", "2026-11-21T03:00:00Z", StateCompleted)}
+	failing := []Snapshot{ran("e-24", "2026-11-24T03:00:00Z", "2026-11-24T03:00:00Z", StateError),
+		ran("e-21", "2026-11-21T03:00:00Z", "2026-11-21T03:00:00Z", StateCompleted)}
+	assert.Equal(t, at("2026-11-21T03:00:00Z"), SetSettledRun(map[string][]Snapshot{"fast": fast, "slow": slow}, run), "a slow member holds the set back")
+	assert.Equal(t, at("2026-11-24T03:00:00Z"), SetSettledRun(map[string][]Snapshot{"fast": fast, "failing": failing}, run), "an error is settled")
+}
