@@ -43,8 +43,10 @@ type Elsewhere struct {
 	// Region is a region's read-only client and fresh buckets.
 	Region func(region string) (Reader, Limits)
 	// Known are the regions where the pair's copies were found before:
-	// read even when no volume names them any more.
-	Known []string
+	// read even when no volume names them any more. SetsSettled are the
+	// sets' settled runs remembered from earlier runs (copyFromSetRuns).
+	Known       []string
+	SetsSettled map[string]time.Time
 }
 
 // Schedule is what the rules need of the run.
@@ -69,6 +71,9 @@ type Plan struct {
 	// CopyDestinations are the regions where the pair's copies are, or
 	// that its volumes name: remembered for the next run (Elsewhere.Known).
 	CopyDestinations []string `json:"copy_destinations,omitempty"`
+	// SetsSettled are, per crash-consistent set copy group, the newest run
+	// its slowest member has settled: remembered for the next run.
+	SetsSettled map[string]time.Time `json:"sets_settled,omitempty"`
 }
 
 // Page sizes: EC2's largest, so that describes cost as few calls as they can.
@@ -126,7 +131,11 @@ func Discover(ctx context.Context, client Reader, limits Limits, region string, 
 	// A stable order makes continuation cursors mean the same on every retry.
 	sort.Slice(plan.Volumes, func(i, j int) bool { return plan.Volumes[i].VolumeID < plan.Volumes[j].VolumeID })
 	plan.Coverage = scan.finish()
-	copyFromSetRuns(&plan, scan.byVolume, p.Schedule())
+	var remembered map[string]time.Time
+	if p.Elsewhere != nil {
+		remembered = p.Elsewhere.SetsSettled
+	}
+	copyFromSetRuns(&plan, scan.byVolume, p.Schedule(), remembered)
 	if p.Elsewhere != nil {
 		holdCopiedSources(ctx, &plan, keys, p.Elsewhere, scan.seen)
 	}
@@ -224,7 +233,7 @@ func tagMap(tags []types.Tag, keep ...string) map[string]string {
 // settled snapshot (rules.SetSettledRun): a member that keeps failing must
 // not freeze its siblings' copies, which then copy their own newest, but
 // one that is only slow keeps the set's copies in step.
-func copyFromSetRuns(plan *Plan, byVolume map[string][]rules.Snapshot, sched rules.Schedule) {
+func copyFromSetRuns(plan *Plan, byVolume map[string][]rules.Snapshot, sched rules.Schedule, remembered map[string]time.Time) {
 	members := map[string]map[string][]rules.Snapshot{}
 	for _, v := range plan.Volumes {
 		if v.Set != "" && v.Problem == "" && len(v.CopyTo) > 0 {
@@ -235,9 +244,22 @@ func copyFromSetRuns(plan *Plan, byVolume map[string][]rules.Snapshot, sched rul
 			members[group][v.VolumeID] = byVolume[v.VolumeID]
 		}
 	}
-	for _, group := range members {
+	for key, group := range members {
 		common := rules.SetCopySources(group, sched.Run)
-		settled := sched.Unit(rules.SetSettledRun(group, sched.Run))
+		// Remembered, since it must not move back: a member's failed
+		// snapshot is deleted once its next is started, and a member that
+		// keeps failing would then look merely slow, pointing its siblings
+		// back at an old run whose copy retention has pruned (a copy
+		// made and deleted every few runs).
+		at := rules.SetSettledRun(group, sched.Run)
+		if r := remembered[key]; r.After(at) && !r.After(sched.Run) {
+			at = r
+		}
+		if plan.SetsSettled == nil {
+			plan.SetsSettled = map[string]time.Time{}
+		}
+		plan.SetsSettled[key] = at
+		settled := sched.Unit(at)
 		for i, v := range plan.Volumes {
 			src, ok := common[v.VolumeID]
 			if !ok || v.CopyFrom == nil || settled-sched.Unit(src.RunTime()) > 2*v.Every {

@@ -102,12 +102,15 @@ func runSetDays(t *testing.T, sim *ec2sim.Sim, slow string, takes time.Duration,
 	var run time.Time
 	src := slowerVolume{Client: sim.Region(reg), vol: slow, run: &run, takes: takes}
 	ctx := context.Background()
+	var settled map[string]time.Time // the pair's memory, as steps keeps it
 	for day := range days {
 		p := copyParams(sim, runTime.AddDate(0, 0, day))
+		p.Elsewhere.SetsSettled = settled
 		run = p.Run
 		w := Worker{EC2: src, Concurrency: 2, LookupFor: time.Millisecond, Now: sim.Clock.Now, Sleep: sim.Clock.Sleep}
 		plan, err := Discover(ctx, src, Limits{}, reg, p)
 		require.NoError(t, err)
+		settled = plan.SetsSettled
 		j := &memJournal{}
 		_, _, err = w.Apply(ctx, Job{Params: p, Plan: plan, MaxDeletes: NoCeiling, Journal: j})
 		require.NoError(t, err)

@@ -38,9 +38,11 @@ func TestPairRemembersWhereItsCopiesAre(t *testing.T) {
 	w.sim.AddSnapshot(region, ec2sim.SnapshotSpec{Volume: vol, Start: prev, Tags: map[string]string{"snapshot_tool": "autosnap", "autosnap_run": rules.RunTag(prev)}})
 
 	task, _ := runPair(t, deps, region, "first", now)
-	var known map[string]time.Time
+	var known struct {
+		Regions map[string]time.Time `json:"regions"`
+	}
 	require.NoError(t, deps.Store.Get(ctx, runstore.CopyDestinationsKey(task.Account, "autosnap", region), &known))
-	assert.Equal(t, map[string]time.Time{dest: now}, known)
+	assert.Equal(t, map[string]time.Time{dest: now}, known.Regions)
 	copies := w.sim.Snapshots(dest)
 	require.Len(t, copies, 1)
 	source := copies[0].Tags["autosnap_copy_of"]

@@ -40,12 +40,12 @@ func (d Deps) Discover(ctx context.Context, t RegionTask) (RegionTask, error) {
 	if err := memory.load(ctx, d.Store); err != nil {
 		return t, failure("discover", err)
 	}
-	params.Elsewhere.Known = memory.regions()
+	params.Elsewhere.Known, params.Elsewhere.SetsSettled = memory.regions(), memory.Sets
 	plan, err := ebs.Discover(ctx, d.EC2(t.Account, t.Region), d.limits(t.Account, t.Region), t.Region, params)
 	if err != nil {
 		return t, failure("discover", err)
 	}
-	if err := memory.save(ctx, d.Store, plan.CopyDestinations, t.Run); err != nil {
+	if err := memory.save(ctx, d.Store, plan, t.Run); err != nil {
 		return t, failure("discover", err)
 	}
 	if err := d.Store.Put(ctx, runstore.PlanKey(t.Run.Execution, t.Account, t.Region), plan); err != nil {
@@ -74,45 +74,49 @@ func (d Deps) recordFailure(ctx context.Context, t RegionTask, log stepLog) (Reg
 	return t, nil
 }
 
-// copyRegions is a pair's memory of the regions its DR copies are in
-// (SPEC 12): region -> the run time it was last seen to hold the pair's
-// copies, or named by a volume. A region is read every run until it has
-// shown none for copyRegionsKept: one empty listing is not enough, since
-// a copy just started may not show in a describe yet.
+// copyRegions is a pair's memory for its DR copies (SPEC 12). Regions:
+// region -> the run time it was last seen to hold the pair's copies, or
+// named by a volume; a region is read every run until it has shown none
+// for copyRegionsKept (one empty listing is not enough: a copy just
+// started may not show in a describe yet). Sets: a crash-consistent set's
+// copy group -> the newest run its slowest member has settled, which must
+// not move back when a failed snapshot is deleted (ebs.copyFromSetRuns).
 type copyRegions struct {
-	key  string
-	seen map[string]time.Time
+	key     string
+	Regions map[string]time.Time `json:"regions"`
+	Sets    map[string]time.Time `json:"sets,omitempty"`
 }
 
 // copyRegionsKept is how long a region without copies is remembered.
 const copyRegionsKept = 30 * 24 * time.Hour
 
 func (m *copyRegions) load(ctx context.Context, store runstore.Store) error {
-	err := store.Get(ctx, m.key, &m.seen)
+	err := store.Get(ctx, m.key, m)
 	if errors.Is(err, runstore.ErrNotFound) {
 		return nil
 	}
 	return err
 }
 
-func (m *copyRegions) regions() []string { return slices.Sorted(maps.Keys(m.seen)) }
+func (m *copyRegions) regions() []string { return slices.Sorted(maps.Keys(m.Regions)) }
 
 // save notes the regions the plan found copies in, or that its volumes
-// name, and forgets those not seen for copyRegionsKept. A dry run writes
-// nothing: it may run beside a real one, and decides nothing to keep.
-func (m *copyRegions) save(ctx context.Context, store runstore.Store, found []string, run Run) error {
-	if run.DryRun || len(found)+len(m.seen) == 0 {
+// name, forgets those not seen for copyRegionsKept, and keeps the plan's
+// sets. A dry run writes nothing: it may run beside a real one, and
+// decides nothing to keep.
+func (m *copyRegions) save(ctx context.Context, store runstore.Store, plan ebs.Plan, run Run) error {
+	if run.DryRun || len(plan.CopyDestinations)+len(m.Regions)+len(plan.SetsSettled)+len(m.Sets) == 0 {
 		return nil
 	}
-	next := map[string]time.Time{}
-	for region, at := range m.seen {
+	next := copyRegions{Regions: map[string]time.Time{}, Sets: plan.SetsSettled}
+	for region, at := range m.Regions {
 		if run.Time.Sub(at) < copyRegionsKept {
-			next[region] = at
+			next.Regions[region] = at
 		}
 	}
-	for _, region := range found {
-		if at, ok := next[region]; !ok || run.Time.After(at) {
-			next[region] = run.Time
+	for _, region := range plan.CopyDestinations {
+		if at, ok := next.Regions[region]; !ok || run.Time.After(at) {
+			next.Regions[region] = run.Time
 		}
 	}
 	return store.Put(ctx, m.key, next)

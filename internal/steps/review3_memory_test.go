@@ -42,8 +42,11 @@ func TestReview3UnreadableRememberedRegionIsForgotten(t *testing.T) {
 		_ = w.sim.Clock.Sleep(ctx, 24*time.Hour)
 		runPair(t, deps, region, fmt.Sprintf("day%d", day), start.AddDate(0, 0, day))
 	}
-	var known map[string]time.Time
-	require.NoError(t, deps.Store.Get(ctx, runstore.CopyDestinationsKey("123456789012", "autosnap", region), &known))
+	var memory struct {
+		Regions map[string]time.Time `json:"regions"`
+	}
+	require.NoError(t, deps.Store.Get(ctx, runstore.CopyDestinationsKey("123456789012", "autosnap", region), &memory))
+	known := memory.Regions
 	n := 0
 	for _, s := range w.sim.Snapshots(region) {
 		if s.Tags["snapshot_tool"] == "autosnap" {
