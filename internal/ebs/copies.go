@@ -43,6 +43,13 @@ type Copied struct {
 	Behind    int64 `json:"behind_units,omitempty"`
 }
 
+// CopyPhaseRegions are the regions the copy phase visits: those the
+// volumes name, and those only remembered where Discover found the pair's
+// copies (their copies in error still go). None: no copy phase.
+func (p Plan) CopyPhaseRegions() []string {
+	return slices.Compact(slices.Sorted(slices.Values(slices.Concat(p.CopyRegions(), p.CopyDestinations))))
+}
+
 // CopyRegions are the destinations the plan's volumes copy to, sorted.
 func (p Plan) CopyRegions() []string {
 	var out []string
@@ -122,7 +129,7 @@ func listCopies(ctx context.Context, client Reader, limits Limits, keys rules.Ke
 // destination would lose that restore point), and notes the copies whose
 // volume is gone. A destination that cannot be read holds every snapshot
 // of the volumes that copy there: any of them may have a pending copy.
-func holdCopiedSources(ctx context.Context, plan *Plan, keys rules.Keys, el *Elsewhere, seen map[string]bool) {
+func holdCopiedSources(ctx context.Context, plan *Plan, keys rules.Keys, el *Elsewhere, seen map[string]bool, run time.Time) {
 	held := map[string]bool{}
 	named := plan.CopyRegions()
 	dests := slices.Compact(slices.Sorted(slices.Values(slices.Concat(named, el.Known))))
@@ -156,7 +163,7 @@ func holdCopiedSources(ctx context.Context, plan *Plan, keys rules.Keys, el *Els
 			plan.CopyDestinations = append(plan.CopyDestinations, dest)
 		}
 		for vol, copies := range listing.mine {
-			noteNewestCopy(plan, dest, vol, copies)
+			noteNewestCopy(plan, dest, vol, copies, run)
 			for _, c := range copies {
 				if c.State == rules.StatePending {
 					held[c.CopyOf] = true
@@ -178,21 +185,19 @@ func holdCopiedSources(ctx context.Context, plan *Plan, keys rules.Keys, el *Els
 
 // noteNewestCopy records in the volume's plan the run time of its newest
 // completed copy in dest.
-func noteNewestCopy(plan *Plan, dest, volumeID string, copies []listedSnapshot) {
+func noteNewestCopy(plan *Plan, dest, volumeID string, copies []listedSnapshot, run time.Time) {
 	i, found := slices.BinarySearchFunc(plan.Volumes, volumeID, func(v rules.VolumePlan, id string) int { return strings.Compare(v.VolumeID, id) })
-	if !found {
+	snaps := make([]rules.Snapshot, len(copies))
+	for j, c := range copies {
+		snaps[j] = c.Snapshot
+	}
+	newest := rules.NewestCompleted(snaps, run)
+	if !found || newest == nil {
 		return
 	}
-	for _, c := range copies {
-		if c.State != rules.StateCompleted {
-			continue
-		}
-		v := &plan.Volumes[i]
-		if v.NewestCopies == nil {
-			v.NewestCopies = map[string]time.Time{}
-		}
-		if run := c.RunTime(); run.After(v.NewestCopies[dest]) {
-			v.NewestCopies[dest] = run
-		}
+	v := &plan.Volumes[i]
+	if v.NewestCopies == nil {
+		v.NewestCopies = map[string]time.Time{}
 	}
+	v.NewestCopies[dest] = newest.RunTime()
 }

@@ -270,6 +270,10 @@ func TestRetriedCopyPhaseFindsTheCopyItsIntentNames(t *testing.T) {
 	assert.Len(t, copiesIn(sim, east)[reg+"/"+vol], 1, "found by P_copy_of: no second copy")
 	require.Len(t, out.Copies, 1)
 	assert.True(t, out.Copies[0].Recovered)
+	made, err := journal.Load(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, out.Copies[0].CopyID, made.Copies[CopyKey(east, vol, out.Copies[0].SourceID)].ID,
+		"the found copy's id is journaled: a later phase need not look for it again")
 }
 
 // A copy refused outright leaves no intent behind: a retried phase (or a

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -47,7 +46,6 @@ type copier struct {
 	mine  Made // what this invocation started, for the journal
 	left  int
 	out   Outcomes
-	mu    sync.Mutex
 	froms map[string]source // volume -> what its copies copy
 	// unsaved is set when the journal could not record a started copy;
 	// journaled once this invocation has a record to keep.
@@ -85,9 +83,7 @@ func (w Worker) Copy(ctx context.Context, job CopyJob) (Outcomes, error) {
 		return Outcomes{}, err
 	}
 	c.froms = froms
-	// The regions the volumes name, and those only remembered (Discover
-	// found the pair's copies there), whose copies in error still go.
-	for _, dest := range slices.Compact(slices.Sorted(slices.Values(slices.Concat(job.Plan.CopyRegions(), job.Plan.CopyDestinations)))) {
+	for _, dest := range job.Plan.CopyPhaseRegions() {
 		c.toRegion(ctx, dest)
 	}
 	return c.out, c.save(ctx)
@@ -137,8 +133,7 @@ func copyFromID(v rules.VolumePlan) string {
 // pickSources takes each volume's newest completed candidate, but for the
 // members of a crash-consistent set the newest run time every member has
 // completed: copies of one set taken from different runs would give the
-// destination no consistent restore point. A set without a common run
-// copies nothing this run.
+// destination no consistent restore point (setSources).
 func pickSources(volumes []rules.VolumePlan, options map[string][]source) map[string]source {
 	out := map[string]source{}
 	members := map[string][]string{} // set -> members with copies
@@ -147,8 +142,7 @@ func pickSources(volumes []rules.VolumePlan, options map[string][]source) map[st
 			continue
 		}
 		if v.Set != "" {
-			group := v.Set + " " + strings.Join(v.CopyTo, ",")
-			members[group] = append(members[group], v.VolumeID)
+			members[v.CopyGroup()] = append(members[v.CopyGroup()], v.VolumeID)
 		} else if len(options[v.VolumeID]) > 0 {
 			out[v.VolumeID] = options[v.VolumeID][0]
 		}
@@ -292,10 +286,9 @@ func (c *copier) byCopyAge(d *destination) []rules.VolumePlan {
 // volume's interval old (as SPEC 6 judges a volume overdue).
 func (c *copier) lag(v rules.VolumePlan, copies []rules.Snapshot, rec *Copied) {
 	var newest *time.Time
-	for _, s := range copies {
-		if run := s.RunTime(); s.State == rules.StateCompleted && (newest == nil || run.After(*newest)) {
-			newest = &run
-		}
+	if s := rules.NewestCompleted(copies, c.job.Params.Run); s != nil {
+		run := s.RunTime()
+		newest = &run
 	}
 	c.lagSince(v, newest, rec)
 }
@@ -342,7 +335,7 @@ func (c *copier) volume(ctx context.Context, d *destination, v rules.VolumePlan)
 			d.watching[rec.CopyID] = displaced{volumeID: v.VolumeID, ids: plan.Displaced}
 		default:
 			c.copyOne(ctx, d.dw, v.ManagedVolume, c.froms[v.VolumeID], &rec)
-			d.full = rec.Waiting || c.saveFailed()
+			d.full = rec.Waiting || c.unsaved
 			if rec.CopyID != "" {
 				d.inflight++
 				d.watching[rec.CopyID] = displaced{volumeID: v.VolumeID, ids: plan.Displaced}
@@ -401,8 +394,6 @@ func (c *copier) copiesOf(dest, volumeID string, listing copyListing) []rules.Sn
 	for _, s := range listing.mine[volumeID] {
 		out = append(out, s.Snapshot)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	for _, m := range []Made{c.made, c.mine} {
 		for key, rec := range m.Copies {
 			if strings.HasPrefix(key, copyPrefix(dest, volumeID)) && rec.ID != "" && !slices.ContainsFunc(out, func(s rules.Snapshot) bool { return s.ID == rec.ID }) {
@@ -450,24 +441,18 @@ func (c *copier) copyOne(ctx context.Context, dw Worker, mv rules.ManagedVolume,
 	// The intent first: a phase retried after a crash that lost the
 	// copy's id looks for it by P_copy_of before copying again.
 	key := CopyKey(rec.Region, rec.VolumeID, src.ID)
-	c.mu.Lock()
 	c.mine.Copies[key] = CopyRecord{Run: rules.RunTag(src.RunTime()), SourceID: src.ID}
 	c.journaled = true
-	c.mu.Unlock()
 	if err := c.save(ctx); err != nil {
 		// No record, no copy: the next run. Nor is the intent kept, or a
 		// later save would make a retried phase look for a copy never made.
-		c.mu.Lock()
 		delete(c.mine.Copies, key)
-		c.mu.Unlock()
 		rec.Waiting = true
 		return
 	}
 	if unknown := c.attempt(ctx, dw, mv, src, rec); rec.CopyID == "" && !unknown {
 		// Clearly not started: a retried phase need not look for it.
-		c.mu.Lock()
 		delete(c.mine.Copies, key)
-		c.mu.Unlock()
 		_ = c.save(ctx)
 	}
 }
@@ -523,15 +508,12 @@ func (c *copier) attempt(ctx context.Context, dw Worker, mv rules.ManagedVolume,
 // phase whose listing does not show it yet must not copy again.
 func (c *copier) started(rec *Copied, id string, src source) {
 	rec.CopyID, rec.Error = id, ""
-	c.mu.Lock()
 	c.mine.Copies[CopyKey(rec.Region, rec.VolumeID, src.ID)] = CopyRecord{ID: id, Run: rules.RunTag(src.RunTime()), SourceID: src.ID}
-	c.mu.Unlock()
+	c.journaled = true // also for a copy found by its intent, which this invocation did not journal
 	if err := c.save(context.Background()); err != nil {
 		// Retried at the end; until then a retried phase might not know
 		// of this copy (describe lag), so no further copy starts.
-		c.mu.Lock()
 		c.unsaved = true
-		c.mu.Unlock()
 	}
 }
 
@@ -553,24 +535,13 @@ func (c *copier) startedUnrecorded(ctx context.Context, dw Worker, rec *Copied, 
 	return true
 }
 
-func (c *copier) saveFailed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.unsaved
-}
-
 func (c *copier) save(ctx context.Context) error {
-	c.mu.Lock()
-	journaled := c.journaled
-	c.mu.Unlock()
-	if c.job.Journal == nil || c.job.Params.DryRun || !journaled {
+	if c.job.Journal == nil || c.job.Params.DryRun || !c.journaled {
 		return nil
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	c.mu.Lock()
 	rec := c.mine.clone()
-	c.mu.Unlock()
 	return c.job.Journal.Save(sctx, rec)
 }
 

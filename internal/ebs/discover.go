@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -137,7 +136,7 @@ func Discover(ctx context.Context, client Reader, limits Limits, region string, 
 	}
 	copyFromSetRuns(&plan, scan.byVolume, p.Schedule(), remembered)
 	if p.Elsewhere != nil {
-		holdCopiedSources(ctx, &plan, keys, p.Elsewhere, scan.seen)
+		holdCopiedSources(ctx, &plan, keys, p.Elsewhere, scan.seen, p.Run)
 	}
 	return plan, nil
 }
@@ -237,7 +236,7 @@ func copyFromSetRuns(plan *Plan, byVolume map[string][]rules.Snapshot, sched rul
 	members := map[string]map[string][]rules.Snapshot{}
 	for _, v := range plan.Volumes {
 		if v.Set != "" && v.Problem == "" && len(v.CopyTo) > 0 {
-			group := v.Set + " " + strings.Join(v.CopyTo, ",")
+			group := v.CopyGroup()
 			if members[group] == nil {
 				members[group] = map[string][]rules.Snapshot{}
 			}

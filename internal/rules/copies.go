@@ -183,6 +183,11 @@ func (v *VolumePlan) Hold(held map[string]bool) {
 	v.Displaced = slices.DeleteFunc(v.Displaced, keep)
 }
 
+// CopyGroup names the members of a crash-consistent set that copy to the
+// same regions: they copy one run time (members copied to different
+// regions are no set there).
+func (v ManagedVolume) CopyGroup() string { return v.Set + " " + strings.Join(v.CopyTo, ",") }
+
 // SetCopySources are, for the members of one crash-consistent set that
 // copy, each member's keeper of the newest run time all of them have
 // completed (no later than the run), so the set's copies come from one run

@@ -55,7 +55,7 @@ func (d Deps) Apply(ctx context.Context, t RegionTask) (RegionTask, error) {
 	}
 	t.Cursor, t.Round = next, t.Round+1
 	t.Done = next >= len(plan.Volumes) && !out.Unfinished
-	if t.Done && len(plan.CopyRegions())+len(plan.CopyDestinations) > 0 {
+	if t.Done && len(plan.CopyPhaseRegions()) > 0 {
 		// The copies get an invocation of their own, with its full time,
 		// once every deletion of the volumes' work is done.
 		t.Done, t.Copying = false, true
